@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Control lcore: drains the workers' record rings into flows.jsonl, keeps
+ * the per-MAC count of non-IP packets and, at the end, writes summary.json
+ * and checks that every packet is accounted for.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include "export.h"
+#include "protolens.h"
+
+#define RECORD_BURST 64
+
+struct control {
+	struct pl_app *app;
+	FILE *flows;
+	json_t *non_ip; /* MAC -> packets it sent that were not IP */
+	uint64_t records;
+	int write_error;
+};
+
+static void
+count_non_ip(struct control *c, const struct pl_flow_record *r)
+{
+	for (int side = 0; side < 2; side++) {
+		if (r->pkts[side] == 0)
+			continue;
+		char mac[18];
+		const uint8_t *m = r->mac[side];
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+			 m[0], m[1], m[2], m[3], m[4], m[5]);
+		json_t *v = json_object_get(c->non_ip, mac);
+		json_int_t n = (v ? json_integer_value(v) : 0) +
+			       (json_int_t)r->pkts[side];
+		json_object_set_new(c->non_ip, mac, json_integer(n));
+	}
+}
+
+/* @return records taken from all rings. */
+static unsigned
+drain(struct control *c)
+{
+	struct pl_flow_record recs[RECORD_BURST];
+	unsigned total = 0;
+
+	for (unsigned w = 0; w < c->app->opt.workers; w++) {
+		unsigned n;
+		do {
+			n = rte_ring_sc_dequeue_burst_elem(
+				c->app->workers[w].records, recs, sizeof(recs[0]),
+				RECORD_BURST, NULL);
+			for (unsigned i = 0; i < n; i++) {
+				if (recs[i].key.family == PL_FAMILY_L2)
+					count_non_ip(c, &recs[i]);
+				if (pl_export_flow_json(c->flows, &recs[i]) &&
+				    !c->write_error) {
+					c->write_error = errno;
+				}
+			}
+			total += n;
+		} while (n == RECORD_BURST);
+	}
+	c->records += total;
+	return total;
+}
+
+static bool
+all_done(struct pl_app *app)
+{
+	for (unsigned w = 0; w < app->opt.workers; w++)
+		if (!__atomic_load_n(&app->workers[w].done, __ATOMIC_ACQUIRE))
+			return false;
+	return true;
+}
+
+static void
+sum_stats(struct pl_app *app, struct pl_lcore_stats *t)
+{
+	memset(t, 0, sizeof(*t));
+	const struct pl_lcore_stats *all[PL_MAX_WORKERS + 1];
+	unsigned n = 0;
+	all[n++] = &app->rx_stats;
+	for (unsigned w = 0; w < app->opt.workers; w++)
+		all[n++] = &app->workers[w].stats;
+	for (unsigned i = 0; i < n; i++) {
+#define PL_X(name, help) t->name += all[i]->name;
+		PL_LCORE_COUNTERS(PL_X)
+#undef PL_X
+		for (int r = 0; r < PL_PKT_RESULT_MAX; r++)
+			t->undecodable_by[r] += all[i]->undecodable_by[r];
+	}
+}
+
+static json_t *
+lcore_json(const char *role, unsigned lcore, const struct pl_lcore_stats *s,
+	   uint64_t pkts, double elapsed)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "role", json_string(role));
+	json_object_set_new(o, "lcore", json_integer(lcore));
+#define PL_X(name, help) json_object_set_new(o, #name, json_integer((json_int_t)s->name));
+	PL_LCORE_COUNTERS(PL_X)
+#undef PL_X
+	json_object_set_new(o, "cycles_per_packet",
+			    json_real(pkts ? (double)s->busy_cycles / pkts : 0));
+	json_object_set_new(o, "mpps",
+			    json_real(elapsed > 0 ? pkts / elapsed / 1e6 : 0));
+	return o;
+}
+
+static json_t *
+summary_json(struct control *c, const struct pl_lcore_stats *t,
+	     double elapsed, const struct rte_eth_stats *es)
+{
+	struct pl_app *app = c->app;
+	json_t *s = json_object();
+	json_t *pk = json_object();
+	json_t *by = json_object();
+
+	if (app->opt.pcap)
+		json_object_set_new(s, "trace", json_string(app->opt.pcap));
+	if (app->expected)
+		json_object_set_new(s, "trace_packets",
+				    json_integer((json_int_t)app->expected));
+	json_object_set_new(s, "elapsed_s", json_real(elapsed));
+	json_object_set_new(pk, "received", json_integer((json_int_t)t->rx_packets));
+	json_object_set_new(pk, "bytes", json_integer((json_int_t)t->rx_bytes));
+	json_object_set_new(pk, "decoded", json_integer((json_int_t)t->decoded));
+	json_object_set_new(pk, "undecodable", json_integer((json_int_t)t->undecodable));
+	for (int r = 1; r < PL_PKT_RESULT_MAX; r++)
+		json_object_set_new(by, pl_pkt_result_name(r),
+				    json_integer((json_int_t)t->undecodable_by[r]));
+	json_object_set_new(pk, "undecodable_by", by);
+	json_object_set_new(pk, "ring_drops", json_integer((json_int_t)t->ring_drops));
+	json_object_set_new(pk, "to_workers", json_integer((json_int_t)t->packets));
+	json_object_set_new(pk, "untracked", json_integer((json_int_t)t->untracked_packets));
+	json_object_set_new(pk, "rx_nombuf", json_integer((json_int_t)es->rx_nombuf));
+	json_object_set_new(pk, "imissed", json_integer((json_int_t)es->imissed));
+	json_object_set_new(pk, "ierrors", json_integer((json_int_t)es->ierrors));
+	json_object_set_new(s, "packets", pk);
+
+	json_t *fl = json_object();
+	json_object_set_new(fl, "created", json_integer((json_int_t)t->flows_created));
+	json_object_set_new(fl, "ended", json_integer((json_int_t)t->flows_ended));
+	json_object_set_new(fl, "records_written", json_integer((json_int_t)c->records));
+	json_object_set_new(fl, "records_dropped", json_integer((json_int_t)t->records_dropped));
+	json_object_set_new(fl, "untracked_packets", json_integer((json_int_t)t->untracked_packets));
+	json_object_set_new(fl, "untracked_bytes", json_integer((json_int_t)t->untracked_bytes));
+	json_object_set_new(s, "flows", fl);
+	json_object_set(s, "non_ip_packets_by_mac", c->non_ip);
+
+	json_t *lc = json_array();
+	if (app->pipeline)
+		json_array_append_new(lc, lcore_json("rx", app->rx_lcore, &app->rx_stats,
+						     app->rx_stats.rx_packets, elapsed));
+	for (unsigned w = 0; w < app->opt.workers; w++) {
+		const struct pl_lcore_stats *ws = &app->workers[w].stats;
+		json_array_append_new(lc, lcore_json("worker", app->workers[w].lcore,
+						     ws, ws->packets, elapsed));
+	}
+	json_object_set_new(s, "lcores", lc);
+	return s;
+}
+
+/* Every packet has exactly one fate; say so loudly when it does not. */
+static int
+check_accounting(const struct pl_app *app, const struct pl_lcore_stats *t,
+		 uint64_t records)
+{
+	int ok = 1;
+	if (t->rx_packets != t->decoded + t->undecodable) {
+		fprintf(stderr, "protolens: accounting: received %" PRIu64
+				" != decoded %" PRIu64 " + undecodable %" PRIu64 "\n",
+			t->rx_packets, t->decoded, t->undecodable);
+		ok = 0;
+	}
+	if (t->decoded != t->packets + t->ring_drops) {
+		fprintf(stderr, "protolens: accounting: decoded %" PRIu64
+				" != to workers %" PRIu64 " + ring drops %" PRIu64 "\n",
+			t->decoded, t->packets, t->ring_drops);
+		ok = 0;
+	}
+	if (t->flows_created != t->flows_ended ||
+	    t->flows_ended != records + t->records_dropped) {
+		fprintf(stderr, "protolens: accounting: flows created %" PRIu64
+				", ended %" PRIu64 ", written %" PRIu64
+				", dropped %" PRIu64 "\n",
+			t->flows_created, t->flows_ended, records,
+			t->records_dropped);
+		ok = 0;
+	}
+	if (app->expected && !app->opt.replay && !app->opt.duration && !pl_quit &&
+	    t->rx_packets != app->expected) {
+		fprintf(stderr, "protolens: accounting: the trace holds %" PRIu64
+				" packets, %" PRIu64 " were received\n",
+			app->expected, t->rx_packets);
+		ok = 0;
+	}
+	return ok ? 0 : -1;
+}
+
+static void
+print_summary(const struct pl_lcore_stats *t, const struct rte_eth_stats *es,
+	      uint64_t records, double elapsed)
+{
+	printf("packets   received %" PRIu64 ", decoded %" PRIu64
+	       ", undecodable %" PRIu64 ", ring drops %" PRIu64
+	       ", no mbuf %" PRIu64 "\n",
+	       t->rx_packets, t->decoded, t->undecodable, t->ring_drops,
+	       (uint64_t)es->rx_nombuf);
+	for (int r = 1; r < PL_PKT_RESULT_MAX; r++)
+		if (t->undecodable_by[r])
+			printf("          undecodable %-18s %" PRIu64 "\n",
+			       pl_pkt_result_name(r), t->undecodable_by[r]);
+	printf("flows     %" PRIu64 " (records written %" PRIu64
+	       ", dropped %" PRIu64 "), untracked packets %" PRIu64 "\n",
+	       t->flows_created, records, t->records_dropped,
+	       t->untracked_packets);
+	printf("time      %.3f s\n", elapsed);
+}
+
+static int
+write_json_atomically(const char *dir, const char *name, json_t *j)
+{
+	char path[4096], tmp[4200];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 ||
+	    rename(tmp, path) != 0) {
+		fprintf(stderr, "protolens: %s: cannot write: %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+pl_control_run(struct pl_app *app)
+{
+	struct control c = {.app = app, .non_ip = json_object()};
+	char path[4096];
+	static char buf[1 << 20];
+
+	snprintf(path, sizeof(path), "%s/flows.jsonl", app->opt.out_dir);
+	c.flows = fopen(path, "w");
+	if (c.flows == NULL) {
+		fprintf(stderr, "protolens: %s: cannot write: %s\n", path,
+			strerror(errno));
+		pl_quit = 1;
+		while (!all_done(app))
+			usleep(1000);
+		return -1;
+	}
+	setvbuf(c.flows, buf, _IOFBF, sizeof(buf));
+
+	for (;;) {
+		bool done = all_done(app);
+		if (drain(&c) > 0) {
+			fflush(c.flows);
+			continue;
+		}
+		if (done)
+			break;
+		usleep(200);
+	}
+	app->end_tsc = rte_get_tsc_cycles();
+	if (fclose(c.flows) != 0 && !c.write_error)
+		c.write_error = errno;
+	if (c.write_error)
+		fprintf(stderr, "protolens: %s: write failed: %s\n", path,
+			strerror(c.write_error));
+
+	struct pl_lcore_stats t;
+	struct rte_eth_stats es = {0};
+	sum_stats(app, &t);
+	rte_eth_stats_get(app->port, &es);
+	double elapsed = (double)(app->end_tsc - app->start_tsc) / rte_get_tsc_hz();
+	json_t *s = summary_json(&c, &t, elapsed, &es);
+	int rc = write_json_atomically(app->opt.out_dir, "summary.json", s);
+	json_decref(s);
+	json_decref(c.non_ip);
+	if (!app->opt.quiet)
+		print_summary(&t, &es, c.records, elapsed);
+	if (check_accounting(app, &t, c.records) != 0 || c.write_error)
+		rc = -1;
+	return rc;
+}

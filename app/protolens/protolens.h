@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef PROTOLENS_H
+#define PROTOLENS_H
+
+/* The application's shared state: options, lcore roles and counters. */
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "flow.h"
+#include "pkt.h"
+
+#define PL_MAX_WORKERS 64
+#define PL_BURST 32
+
+struct pl_options {
+	const char *pcap;      /**< trace file (pcap mode), NULL for NIC mode */
+	const char *out_dir;
+	unsigned workers;
+	uint32_t flows;        /**< flow table capacity per worker */
+	uint32_t tcp_timeout;  /**< seconds */
+	uint32_t udp_timeout;
+	uint32_t other_timeout;
+	uint32_t ring_size;    /**< packets per worker ring */
+	uint32_t record_ring_size;
+	uint32_t mem_mb;       /**< EAL memory in pcap mode, 0 = computed */
+	uint32_t duration;     /**< seconds of wall time, 0 = until the end */
+	uint16_t port;         /**< NIC mode: ethdev port */
+	bool replay;           /**< pcap mode: replay from memory forever */
+	bool quiet;
+};
+
+/**
+ * Counters of one lcore, defined once: the struct, the summary and the
+ * telemetry names all come from this list. Each lcore writes only its own
+ * (cache-aligned) copy.
+ */
+#define PL_LCORE_COUNTERS(X)                                                   \
+	X(rx_packets, "packets received from the port")                      \
+	X(rx_bytes, "bytes received from the port (wire length)")            \
+	X(decoded, "packets decoded up to their last header")                \
+	X(undecodable, "packets whose headers could not be decoded")         \
+	X(ring_drops, "decoded packets dropped: worker ring full")           \
+	X(packets, "packets accounted to flows by workers")                  \
+	X(bytes, "bytes accounted to flows by workers")                      \
+	X(untracked_packets, "packets whose flow did not fit the table")     \
+	X(untracked_bytes, "bytes of untracked packets")                     \
+	X(flows_created, "flows created")                                    \
+	X(flows_ended, "flows ended (idle timeout or shutdown)")             \
+	X(records_dropped, "flow records dropped: control ring full")        \
+	X(busy_polls, "polls that returned packets")                         \
+	X(idle_polls, "polls that returned nothing")                         \
+	X(busy_cycles, "TSC cycles spent in polls that returned packets")
+
+struct pl_lcore_stats {
+#define PL_X(name, help) uint64_t name;
+	PL_LCORE_COUNTERS(PL_X)
+#undef PL_X
+	uint64_t undecodable_by[PL_PKT_RESULT_MAX];
+} __rte_cache_aligned;
+
+enum pl_role { PL_ROLE_CONTROL, PL_ROLE_RX, PL_ROLE_WORKER };
+
+struct pl_app;
+
+struct pl_worker {
+	struct pl_app *app;
+	unsigned id;
+	unsigned lcore;
+	struct rte_ring *in;      /**< packets from RX (pipeline mode) */
+	struct rte_ring *records; /**< flow records to control */
+	uint16_t queue;           /**< NIC mode: the queue it polls */
+	volatile bool done;       /**< all its flows were sent */
+	struct pl_lcore_stats stats;
+};
+
+struct pl_app {
+	struct pl_options opt;
+	uint16_t port;
+	bool pipeline;            /**< RX lcore feeds workers through rings */
+	bool offline;             /**< a trace: wait on full rings, never drop */
+	uint64_t expected;        /**< packets in the trace, 0 if unknown */
+	int ts_offset;            /**< mbuf timestamp dynfield, -1 if none */
+	unsigned rx_lcore;
+	volatile bool rx_done;    /**< no more packets will enter the rings */
+	uint64_t rx_nombuf_at_end;
+	struct pl_lcore_stats rx_stats;
+	struct pl_worker workers[PL_MAX_WORKERS];
+	uint64_t start_tsc;
+	uint64_t end_tsc;
+};
+
+extern volatile sig_atomic_t pl_quit;
+
+/** Parse options (and --config files). @return 0, 1 for --help, or -1. */
+int pl_options_parse(struct pl_options *o, int argc, char **argv);
+
+/** Print the option list. */
+void pl_options_usage(FILE *f);
+
+/**
+ * Check a trace with libpcap and count its packets.
+ * @return the packet count (> 0), or -1 after printing a one-line error
+ *         (missing, unreadable, not pcap/pcapng, empty, truncated).
+ */
+int64_t pl_trace_count(const char *path);
+
+/** Decode a burst in place: fills each mbuf's meta. Cost: ~60 cycles/pkt. */
+unsigned pl_rx_decode_burst(struct pl_app *app, struct rte_mbuf **pkts,
+			    unsigned n, struct pl_lcore_stats *st);
+
+int pl_rx_main(void *arg);
+int pl_worker_main(void *arg);
+
+/** Run the control loop on the calling lcore until every worker is done. */
+int pl_control_run(struct pl_app *app);
+
+/** The meta of a decoded packet, in the mbuf private area. */
+#define PL_META(m) ((struct pl_pkt_meta *)rte_mbuf_to_priv(m))
+
+#endif /* PROTOLENS_H */

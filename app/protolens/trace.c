@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Trace checks before EAL starts. The pcap PMD in DPDK 22.11 signals no end
+ * of file, so the packet count found here is how the RX lcore knows it has
+ * read the whole trace; a file libpcap cannot read to its end is refused.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <pcap/pcap.h>
+
+#include "protolens.h"
+
+int64_t
+pl_trace_count(const char *path)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	struct stat st;
+
+	if (strchr(path, ',') != NULL) {
+		fprintf(stderr,
+			"protolens: %s: a trace path cannot contain ',' (EAL "
+			"device arguments split on it)\n",
+			path);
+		return -1;
+	}
+	if (stat(path, &st) != 0) {
+		fprintf(stderr, "protolens: %s: cannot open: %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "protolens: %s: not a regular file\n", path);
+		return -1;
+	}
+	if (st.st_size == 0) {
+		fprintf(stderr, "protolens: %s: empty file, expected a pcap or "
+				"pcapng trace\n", path);
+		return -1;
+	}
+	pcap_t *p = pcap_open_offline(path, err);
+	if (p == NULL) {
+		fprintf(stderr, "protolens: %s: not a readable pcap or pcapng "
+				"trace: %s\n", path, err);
+		return -1;
+	}
+	int dlt = pcap_datalink(p);
+	if (dlt != DLT_EN10MB) {
+		fprintf(stderr,
+			"protolens: %s: link type %s, expected Ethernet "
+			"(EN10MB)\n",
+			path, pcap_datalink_val_to_name(dlt)
+				      ? pcap_datalink_val_to_name(dlt)
+				      : "unknown");
+		pcap_close(p);
+		return -1;
+	}
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int64_t n = 0;
+	int rc;
+	while ((rc = pcap_next_ex(p, &h, &data)) == 1)
+		n++;
+	if (rc == PCAP_ERROR) {
+		fprintf(stderr,
+			"protolens: %s: unreadable after packet %" PRId64
+			": %s\n",
+			path, n, pcap_geterr(p));
+		pcap_close(p);
+		return -1;
+	}
+	pcap_close(p);
+	if (n == 0) {
+		fprintf(stderr, "protolens: %s: the trace holds no packets\n",
+			path);
+		return -1;
+	}
+	return n;
+}

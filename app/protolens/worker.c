@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Worker lcore: owns a flow table and a timer wheel, accounts each packet to
+ * its flow and sends a record of every ended flow to the control lcore.
+ * Pipeline layout: packets come decoded from the RX lcore's ring. NIC layout
+ * (run to completion): the worker polls its own RX queue and decodes itself.
+ */
+#include <stdio.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "protolens.h"
+
+#define WHEEL_TICK_US 1000000ULL
+#define WHEEL_SLOTS 4096
+
+struct worker_ctx {
+	struct pl_app *app;
+	struct pl_worker *w;
+	struct pl_flow_table *table;
+	struct pl_wheel wheel;
+	uint64_t now_us;
+	uint64_t timeout_us[256]; /* by IP protocol; 0 (L2) = other */
+	uint64_t seq;
+	bool flushing;
+};
+
+static void
+emit(struct worker_ctx *c, uint32_t idx, enum pl_flow_end end)
+{
+	struct pl_flow_record rec;
+	struct pl_flow_key key;
+	struct pl_lcore_stats *st = &c->w->stats;
+
+	if (pl_flow_table_key(c->table, idx, &key) != 0)
+		return;
+	pl_flow_record_fill(&rec, &key, pl_flow_table_flow(c->table, idx),
+			    end, c->w->id);
+	/* Offline and at shutdown there is time to wait for control; live,
+	 * a full ring costs the record, counted, never the worker's pace. */
+	bool wait = c->app->offline || c->flushing;
+	while (rte_ring_sp_enqueue_elem(c->w->records, &rec, sizeof(rec)) !=
+	       0) {
+		if (!wait) {
+			st->records_dropped++;
+			break;
+		}
+		rte_pause();
+	}
+	st->flows_ended++;
+	pl_flow_table_remove(c->table, idx);
+}
+
+static void
+expire_cb(uint32_t idx, void *arg)
+{
+	struct worker_ctx *c = arg;
+	struct pl_flow *f = pl_flow_table_flow(c->table, idx);
+	uint64_t deadline = f->last_us + c->timeout_us[f->proto];
+
+	if (c->flushing)
+		emit(c, idx, PL_FLOW_END_SHUTDOWN);
+	else if (deadline <= c->now_us)
+		emit(c, idx, PL_FLOW_END_IDLE);
+	else
+		pl_wheel_add(&c->wheel, idx, deadline);
+}
+
+/* Cost: ~130 cycles per packet of an established flow, ~600 per new flow
+ * (see docs/benchmarks.md for the measurement). */
+static void
+process_burst(struct worker_ctx *c, struct rte_mbuf **pkts, unsigned n)
+{
+	const struct pl_pkt_meta *metas[PL_BURST];
+	uint32_t idx[PL_BURST];
+	uint64_t is_new;
+	struct pl_lcore_stats *st = &c->w->stats;
+	uint64_t now = c->now_us;
+
+	for (unsigned i = 0; i < n; i++)
+		metas[i] = PL_META(pkts[i]);
+	pl_flow_table_lookup_bulk(c->table, metas, n, idx, &is_new);
+	for (unsigned i = 0; i < n; i++) {
+		const struct pl_pkt_meta *m = metas[i];
+		st->packets++;
+		st->bytes += m->wire_len;
+		if (m->ts_us > now)
+			now = m->ts_us;
+		if (unlikely(idx[i] == UINT32_MAX)) {
+			st->untracked_packets++;
+			st->untracked_bytes += m->wire_len;
+			continue;
+		}
+		struct pl_flow *f = pl_flow_table_flow(c->table, idx[i]);
+		const uint8_t *eth = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
+		if (is_new & (1ULL << i)) {
+			st->flows_created++;
+			pl_flow_init(f, m, c->seq++);
+			pl_wheel_add(&c->wheel, idx[i],
+				     m->ts_us + c->timeout_us[f->proto]);
+		}
+		pl_flow_update(f, m, eth);
+	}
+	rte_pktmbuf_free_bulk(pkts, n);
+	if (now / WHEEL_TICK_US != c->now_us / WHEEL_TICK_US) {
+		c->now_us = now;
+		pl_wheel_advance(&c->wheel, now, expire_cb, c);
+	}
+	c->now_us = now;
+}
+
+static int
+ctx_init(struct worker_ctx *c, struct pl_app *app, struct pl_worker *w)
+{
+	char name[32];
+	*c = (struct worker_ctx){.app = app, .w = w};
+	snprintf(name, sizeof(name), "pl_flows_%u", w->id);
+	c->table = pl_flow_table_create(name, app->opt.flows,
+					(int)rte_socket_id());
+	if (c->table == NULL) {
+		fprintf(stderr,
+			"protolens: worker %u: cannot create a flow table of "
+			"%u flows: %s (raise --mem or lower --flows)\n",
+			w->id, app->opt.flows, rte_strerror(rte_errno));
+		return -1;
+	}
+	if (pl_wheel_init(&c->wheel, pl_flow_table_capacity(c->table),
+			  WHEEL_SLOTS, WHEEL_TICK_US, 0) != 0) {
+		fprintf(stderr, "protolens: worker %u: no memory for the "
+				"timer wheel\n", w->id);
+		pl_flow_table_free(c->table);
+		return -1;
+	}
+	for (unsigned p = 0; p < 256; p++)
+		c->timeout_us[p] = app->opt.other_timeout * 1000000ULL;
+	c->timeout_us[6] = app->opt.tcp_timeout * 1000000ULL;
+	c->timeout_us[17] = app->opt.udp_timeout * 1000000ULL;
+	return 0;
+}
+
+static void
+ctx_fini(struct worker_ctx *c)
+{
+	c->flushing = true;
+	pl_wheel_drain(&c->wheel, expire_cb, c);
+	pl_wheel_fini(&c->wheel);
+	pl_flow_table_free(c->table);
+	__atomic_store_n(&c->w->done, true, __ATOMIC_RELEASE);
+}
+
+/* Live traffic without capture timestamps: idle flows must still expire
+ * while no packet arrives. */
+static void
+idle_tick(struct worker_ctx *c)
+{
+	if (c->app->ts_offset >= 0)
+		return;
+	uint64_t now = rte_get_tsc_cycles() / (rte_get_tsc_hz() / 1000000);
+	if (now / WHEEL_TICK_US != c->now_us / WHEEL_TICK_US) {
+		c->now_us = now;
+		pl_wheel_advance(&c->wheel, now, expire_cb, c);
+	}
+}
+
+int
+pl_worker_main(void *arg)
+{
+	struct pl_worker *w = arg;
+	struct pl_app *app = w->app;
+	struct pl_lcore_stats *st = &w->stats;
+	struct rte_mbuf *pkts[PL_BURST];
+	struct worker_ctx c;
+	uint64_t stop_tsc = app->opt.duration
+				    ? app->start_tsc +
+					      app->opt.duration * rte_get_tsc_hz()
+				    : UINT64_MAX;
+
+	if (ctx_init(&c, app, w) != 0) {
+		pl_quit = 1;
+		__atomic_store_n(&w->done, true, __ATOMIC_RELEASE);
+		return -1;
+	}
+	for (;;) {
+		uint64_t t0 = rte_get_tsc_cycles();
+		unsigned n;
+		if (app->pipeline) {
+			n = rte_ring_sc_dequeue_burst(w->in, (void **)pkts,
+						      PL_BURST, NULL);
+		} else {
+			n = rte_eth_rx_burst(app->port, w->queue, pkts,
+					     PL_BURST);
+			n = pl_rx_decode_burst(app, pkts, n, st);
+		}
+		if (n == 0) {
+			st->idle_polls++;
+			if (app->pipeline) {
+				if (__atomic_load_n(&app->rx_done,
+						    __ATOMIC_ACQUIRE) &&
+				    rte_ring_empty(w->in))
+					break;
+			} else if (pl_quit || t0 >= stop_tsc) {
+				break;
+			}
+			idle_tick(&c);
+			continue;
+		}
+		process_burst(&c, pkts, n);
+		st->busy_polls++;
+		st->busy_cycles += rte_get_tsc_cycles() - t0;
+	}
+	ctx_fini(&c);
+	return 0;
+}

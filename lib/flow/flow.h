@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef PL_FLOW_H
+#define PL_FLOW_H
+
+/**
+ * @file
+ * Per-worker flow state: the flow table (rte_hash, one per worker, no locks),
+ * the flow state kept beside it, the idle-timeout timer wheel and the flow
+ * record a worker sends to the control lcore.
+ *
+ * Nothing here is thread-safe: each worker owns its table and wheel.
+ */
+
+#include <stdint.h>
+
+#include "pkt.h"
+
+/** Why a flow record was emitted. */
+#define PL_FLOW_END_REASONS(X)                                                 \
+	X(IDLE, "idle")                                                        \
+	X(SHUTDOWN, "shutdown")
+
+enum pl_flow_end {
+#define PL_X(e, s) PL_FLOW_END_##e,
+	PL_FLOW_END_REASONS(PL_X)
+#undef PL_X
+	PL_FLOW_END_MAX
+};
+
+/** Name of an end reason; never NULL. */
+const char *pl_flow_end_name(enum pl_flow_end e);
+
+/**
+ * State of one flow. Counters are indexed by key side (pl_pkt_meta.dir), so
+ * the hot path never has to know who initiated the flow. 128 bytes at most
+ * (one flow per two cache lines); checked at build time.
+ */
+struct pl_flow {
+	uint64_t first_us;
+	uint64_t last_us;
+	uint64_t pkts[2];
+	uint64_t bytes[2];   /**< wire bytes, Ethernet header included */
+	uint64_t payload[2]; /**< L4 payload bytes on the wire */
+	uint64_t seq;        /**< creation number within the worker */
+	uint32_t hash;
+	uint8_t mac[2][6];   /**< MAC of each key side (source address seen) */
+	uint8_t tcp_flags[2];
+	uint8_t orig_side;   /**< key side that initiated the flow */
+	uint8_t in_use;
+	uint8_t pkt_flags;   /**< OR of PL_PKT_F_* seen */
+	uint8_t proto;       /**< IP protocol, 0 for L2: picks the timeout */
+};
+
+/** Fixed-size record of an ended flow, oriented originator -> responder. */
+struct pl_flow_record {
+	struct pl_flow_key key;
+	uint64_t first_us;
+	uint64_t last_us;
+	uint64_t pkts[2];    /**< [0]: originator -> responder */
+	uint64_t bytes[2];
+	uint64_t payload[2];
+	uint64_t seq;
+	uint8_t mac[2][6];   /**< [0]: originator's MAC */
+	uint8_t tcp_flags[2];
+	uint8_t orig_side;   /**< key side of the originator */
+	uint8_t end;         /**< enum pl_flow_end */
+	uint8_t pkt_flags;
+	uint8_t worker;
+	uint8_t reserved[6];
+};
+
+/** Fill a record from a flow and its key. */
+void pl_flow_record_fill(struct pl_flow_record *r, const struct pl_flow_key *k,
+			 const struct pl_flow *f, enum pl_flow_end end,
+			 unsigned worker);
+
+struct pl_flow_table;
+
+/**
+ * Create a flow table for up to capacity flows, memory on socket.
+ * @return the table, or NULL (rte_errno: EINVAL bad capacity, ENOMEM).
+ */
+struct pl_flow_table *pl_flow_table_create(const char *name, uint32_t capacity,
+					   int socket);
+
+/** Free a table; NULL is a no-op. */
+void pl_flow_table_free(struct pl_flow_table *t);
+
+/** Flows the table can hold; flow indexes are below this. */
+uint32_t pl_flow_table_capacity(const struct pl_flow_table *t);
+
+/** Flows currently in the table. */
+uint32_t pl_flow_table_count(const struct pl_flow_table *t);
+
+/** Bytes the table and its flow states take. */
+uint64_t pl_flow_table_memory(const struct pl_flow_table *t);
+
+/** Most keys pl_flow_table_lookup_bulk takes at once. */
+#define PL_FLOW_BULK_MAX 32
+
+/**
+ * Find or create the flow of each packet (one bulk lookup with the
+ * precomputed hashes, then one insert per miss).
+ *
+ * @param metas  n packet metas (n <= PL_FLOW_BULK_MAX)
+ * @param idx    out: flow index per packet, or UINT32_MAX when the table is
+ *               full (the packet is untracked)
+ * @param is_new out: bit i set when packet i created its flow (its state is
+ *               zeroed and marked in use; pass it to pl_flow_init)
+ * @return number of packets whose flow could not be created (table full)
+ */
+unsigned pl_flow_table_lookup_bulk(struct pl_flow_table *t,
+				   const struct pl_pkt_meta *const *metas,
+				   unsigned n, uint32_t *idx,
+				   uint64_t *is_new);
+
+/** The flow state at an index returned by lookup. */
+struct pl_flow *pl_flow_table_flow(struct pl_flow_table *t, uint32_t idx);
+
+/**
+ * The key of the flow at idx.
+ * @return 0, or -ENOENT if no flow is there.
+ */
+int pl_flow_table_key(const struct pl_flow_table *t, uint32_t idx,
+		      struct pl_flow_key *key);
+
+/**
+ * Remove the flow at idx; its index may be reused at once.
+ * @return 0, or -ENOENT if no flow is there.
+ */
+int pl_flow_table_remove(struct pl_flow_table *t, uint32_t idx);
+
+/**
+ * Initialise a flow created by pl_flow_table_lookup_bulk with its first
+ * packet. A SYN-ACK seen first makes its receiver the originator.
+ */
+static inline void
+pl_flow_init(struct pl_flow *f, const struct pl_pkt_meta *m, uint64_t seq)
+{
+	f->first_us = m->ts_us;
+	f->hash = m->hash;
+	f->seq = seq;
+	f->proto = m->key.proto;
+	f->orig_side = m->dir;
+	if (m->l4_proto == 6 && (m->tcp_flags & 0x12) == 0x12)
+		f->orig_side = (uint8_t)!m->dir;
+}
+
+/**
+ * Account one packet (eth: its Ethernet header) to its flow.
+ * Cost: ~20 cycles when the flow is in cache.
+ */
+static inline void
+pl_flow_update(struct pl_flow *f, const struct pl_pkt_meta *m,
+	       const uint8_t *eth)
+{
+	unsigned d = m->dir;
+	if (m->ts_us > f->last_us)
+		f->last_us = m->ts_us;
+	f->pkts[d]++;
+	f->bytes[d] += m->wire_len;
+	f->payload[d] += m->payload_len;
+	f->tcp_flags[d] |= m->tcp_flags;
+	f->pkt_flags |= m->flags;
+	for (int i = 0; i < 6; i++)
+		f->mac[d][i] = eth[6 + i];
+	/* Until the other side speaks, its MAC is this packet's destination. */
+	if (f->pkts[!d] == 0)
+		for (int i = 0; i < 6; i++)
+			f->mac[!d][i] = eth[i];
+}
+
+/**
+ * Hashed timer wheel in trace time, for idle timeouts. Entries are flow
+ * indexes linked through an array owned by the wheel, so adding, removing
+ * and expiring cost O(1) and no table scan is ever needed. A flow is put
+ * on the wheel once, at its creation; when its slot comes due the owner
+ * checks its last activity and puts it back if it is not idle yet, so
+ * packets of established flows never touch the wheel.
+ */
+struct pl_wheel {
+	uint32_t *head;             /**< per slot: first index, or UINT32_MAX */
+	struct pl_wheel_link *link; /**< per index */
+	uint32_t nb_slots;          /**< power of two */
+	uint32_t capacity;
+	uint64_t tick_us;
+	uint64_t now_tick;          /**< next slot to expire, in ticks */
+	uint32_t count;
+};
+
+struct pl_wheel_link {
+	uint32_t next;
+	uint32_t prev;
+	uint32_t slot;
+	uint32_t queued;
+};
+
+/**
+ * Initialise a wheel for indexes below capacity.
+ * @param nb_slots  rounded up to a power of two; deadlines further than
+ *                  nb_slots ticks away are parked in the last slot ahead
+ *                  and come back early (the owner re-adds them)
+ * @return 0, -EINVAL (zero sizes), -ENOMEM.
+ */
+int pl_wheel_init(struct pl_wheel *w, uint32_t capacity, uint32_t nb_slots,
+		  uint64_t tick_us, uint64_t now_us);
+
+/** Release a wheel's memory. */
+void pl_wheel_fini(struct pl_wheel *w);
+
+/** Schedule idx at deadline_us (microseconds); idx must not be queued. */
+void pl_wheel_add(struct pl_wheel *w, uint32_t idx, uint64_t deadline_us);
+
+/** Unschedule idx; no-op if it is not queued. */
+void pl_wheel_remove(struct pl_wheel *w, uint32_t idx);
+
+/**
+ * Unlink every queued index and pass it to expire(idx, arg) (shutdown).
+ * @return number of indexes passed to expire.
+ */
+uint32_t pl_wheel_drain(struct pl_wheel *w,
+			void (*expire)(uint32_t idx, void *arg), void *arg);
+
+/**
+ * Advance to now_us: every index whose slot is due is unlinked and passed to
+ * expire(idx, arg), which may add it again but must not remove other
+ * indexes.
+ * @return number of indexes passed to expire.
+ */
+uint32_t pl_wheel_advance(struct pl_wheel *w, uint64_t now_us,
+			  void (*expire)(uint32_t idx, void *arg), void *arg);
+
+#endif /* PL_FLOW_H */

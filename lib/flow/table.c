@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Flow table: an rte_hash whose key positions index a flat array of flow
+ * states, so the table is also the preallocated flow pool. The hash is the
+ * one the RX lcore computed (pl_pkt_key_hash), passed in with every call.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+
+#include "flow.h"
+
+_Static_assert(sizeof(struct pl_flow) <= 128, "flow state over 128 bytes");
+_Static_assert(sizeof(struct pl_flow_key) == 40, "flow key has padding");
+_Static_assert(PL_FLOW_BULK_MAX <= RTE_HASH_LOOKUP_BULK_MAX, "bulk size");
+
+struct pl_flow_table {
+	struct rte_hash *h;
+	struct pl_flow *flows;
+	uint32_t capacity;
+	uint64_t memory;
+};
+
+static const char *const end_names[PL_FLOW_END_MAX] = {
+#define PL_X(e, s) [PL_FLOW_END_##e] = s,
+	PL_FLOW_END_REASONS(PL_X)
+#undef PL_X
+};
+
+const char *
+pl_flow_end_name(enum pl_flow_end e)
+{
+	return (unsigned)e < PL_FLOW_END_MAX ? end_names[e] : "unknown";
+}
+
+static uint32_t
+key_hash(const void *key, uint32_t len, uint32_t seed)
+{
+	(void)len;
+	return pl_pkt_key_hash(key, seed);
+}
+
+struct pl_flow_table *
+pl_flow_table_create(const char *name, uint32_t capacity, int socket)
+{
+	struct rte_malloc_socket_stats before, after;
+	if (capacity < 8 || capacity > (1U << 30)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	int sock = socket < 0 ? 0 : socket;
+	rte_malloc_get_socket_stats(sock, &before);
+
+	struct pl_flow_table *t =
+		rte_zmalloc_socket(name, sizeof(*t), RTE_CACHE_LINE_SIZE, socket);
+	if (t == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	/* The extendable table guarantees `capacity` keys fit whatever the
+	 * bucket collisions; without it inserts can fail well before. */
+	struct rte_hash_parameters p = {
+		.name = name,
+		.entries = capacity,
+		.key_len = sizeof(struct pl_flow_key),
+		.hash_func = key_hash,
+		.hash_func_init_val = 0,
+		.socket_id = socket,
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+	t->h = rte_hash_create(&p);
+	if (t->h == NULL)
+		goto fail;
+	t->capacity = (uint32_t)rte_hash_max_key_id(t->h) + 1;
+	t->flows = rte_zmalloc_socket("pl_flows",
+				      sizeof(struct pl_flow) * t->capacity,
+				      RTE_CACHE_LINE_SIZE, socket);
+	if (t->flows == NULL)
+		goto fail;
+	rte_malloc_get_socket_stats(sock, &after);
+	t->memory = after.heap_allocsz_bytes - before.heap_allocsz_bytes;
+	return t;
+fail:
+	pl_flow_table_free(t);
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+void
+pl_flow_table_free(struct pl_flow_table *t)
+{
+	if (t == NULL)
+		return;
+	rte_hash_free(t->h);
+	rte_free(t->flows);
+	rte_free(t);
+}
+
+uint32_t
+pl_flow_table_capacity(const struct pl_flow_table *t)
+{
+	return t->capacity;
+}
+
+uint32_t
+pl_flow_table_count(const struct pl_flow_table *t)
+{
+	return (uint32_t)rte_hash_count(t->h);
+}
+
+uint64_t
+pl_flow_table_memory(const struct pl_flow_table *t)
+{
+	return t->memory;
+}
+
+unsigned
+pl_flow_table_lookup_bulk(struct pl_flow_table *t,
+			  const struct pl_pkt_meta *const *metas, unsigned n,
+			  uint32_t *idx, uint64_t *is_new)
+{
+	const void *keys[PL_FLOW_BULK_MAX];
+	hash_sig_t sigs[PL_FLOW_BULK_MAX];
+	int32_t pos[PL_FLOW_BULK_MAX];
+	unsigned full = 0;
+
+	*is_new = 0;
+	for (unsigned i = 0; i < n; i++) {
+		keys[i] = &metas[i]->key;
+		sigs[i] = metas[i]->hash;
+	}
+	rte_hash_lookup_with_hash_bulk(t->h, keys, sigs, n, pos);
+	for (unsigned i = 0; i < n; i++) {
+		if (pos[i] >= 0) {
+			idx[i] = (uint32_t)pos[i];
+			rte_prefetch0(&t->flows[pos[i]]);
+			continue;
+		}
+		/* Adding an existing key returns its position, so a flow
+		 * created earlier in this burst is found here too. */
+		int32_t p = rte_hash_add_key_with_hash(t->h, keys[i], sigs[i]);
+		if (p < 0) {
+			idx[i] = UINT32_MAX;
+			full++;
+			continue;
+		}
+		idx[i] = (uint32_t)p;
+		if (!t->flows[p].in_use) {
+			t->flows[p] = (struct pl_flow){.in_use = 1};
+			*is_new |= 1ULL << i;
+		}
+	}
+	return full;
+}
+
+struct pl_flow *
+pl_flow_table_flow(struct pl_flow_table *t, uint32_t idx)
+{
+	return &t->flows[idx];
+}
+
+int
+pl_flow_table_key(const struct pl_flow_table *t, uint32_t idx,
+		  struct pl_flow_key *key)
+{
+	void *k;
+	if (idx >= t->capacity || !t->flows[idx].in_use ||
+	    rte_hash_get_key_with_position(t->h, (int32_t)idx, &k) < 0)
+		return -ENOENT;
+	memcpy(key, k, sizeof(*key));
+	return 0;
+}
+
+int
+pl_flow_table_remove(struct pl_flow_table *t, uint32_t idx)
+{
+	struct pl_flow_key key;
+	if (pl_flow_table_key(t, idx, &key) < 0)
+		return -ENOENT;
+	int32_t r = rte_hash_del_key_with_hash(t->h, &key, t->flows[idx].hash);
+	if (r < 0)
+		return r;
+	t->flows[idx].in_use = 0;
+	return 0;
+}
+
+void
+pl_flow_record_fill(struct pl_flow_record *r, const struct pl_flow_key *k,
+		    const struct pl_flow *f, enum pl_flow_end end,
+		    unsigned worker)
+{
+	unsigned o = f->orig_side, p = !o;
+	memset(r, 0, sizeof(*r));
+	r->key = *k;
+	r->first_us = f->first_us;
+	r->last_us = f->last_us;
+	r->pkts[0] = f->pkts[o];
+	r->pkts[1] = f->pkts[p];
+	r->bytes[0] = f->bytes[o];
+	r->bytes[1] = f->bytes[p];
+	r->payload[0] = f->payload[o];
+	r->payload[1] = f->payload[p];
+	r->seq = f->seq;
+	memcpy(r->mac[0], f->mac[o], 6);
+	memcpy(r->mac[1], f->mac[p], 6);
+	r->tcp_flags[0] = f->tcp_flags[o];
+	r->tcp_flags[1] = f->tcp_flags[p];
+	r->orig_side = (uint8_t)o;
+	r->end = (uint8_t)end;
+	r->pkt_flags = f->pkt_flags;
+	r->worker = (uint8_t)worker;
+}

@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * L2-L4 decoder. Bounds are checked against the captured length before every
+ * read; the IP length fields are trusted only to say how long the packet was
+ * on the wire (snap-length cut captures keep their true sizes).
+ */
+#include "pkt.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#define ETH_HLEN 14
+#define VLAN_HLEN 4
+#define MAX_VLAN_TAGS 8
+#define MAX_IPV6_EXT 8
+
+static const char *const result_names[PL_PKT_RESULT_MAX] = {
+	[PL_PKT_OK] = "ok",
+#define PL_X(e, s) [PL_PKT_##e] = s,
+	PL_PKT_UNDECODABLE(PL_X)
+#undef PL_X
+};
+
+const char *
+pl_pkt_result_name(enum pl_pkt_result r)
+{
+	if ((unsigned)r >= PL_PKT_RESULT_MAX)
+		return "unknown";
+	return result_names[r];
+}
+
+static inline uint16_t
+rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t
+rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The reply type of an ICMP request (and back); -1 for one-way messages. */
+static int
+icmp_counterpart(uint8_t family, uint8_t type)
+{
+	static const uint8_t v4[][2] = {{8, 0},   {13, 14}, {15, 16},
+					{17, 18}, {10, 9}};
+	static const uint8_t v6[][2] = {{128, 129}, {133, 134}, {135, 136},
+					{130, 131}, {144, 145}};
+	const uint8_t(*t)[2] = family == PL_FAMILY_IPV4 ? v4 : v6;
+	size_t n = family == PL_FAMILY_IPV4 ? sizeof(v4) / sizeof(v4[0])
+					    : sizeof(v6) / sizeof(v6[0]);
+	for (size_t i = 0; i < n; i++) {
+		if (t[i][0] == type)
+			return t[i][1];
+		if (t[i][1] == type)
+			return t[i][0];
+	}
+	return -1;
+}
+
+/* Orders the two sides so that the key is the same in both directions. */
+static void
+canonicalize(struct pl_pkt_meta *m)
+{
+	struct pl_flow_key *k = &m->key;
+	int c = memcmp(k->addr[0], k->addr[1], sizeof(k->addr[0]));
+	m->dir = 0;
+	if (c > 0 || (c == 0 && k->port[0] > k->port[1])) {
+		uint8_t a[16];
+		memcpy(a, k->addr[0], 16);
+		memcpy(k->addr[0], k->addr[1], 16);
+		memcpy(k->addr[1], a, 16);
+		uint16_t p = k->port[0];
+		k->port[0] = k->port[1];
+		k->port[1] = p;
+		m->dir = 1;
+	}
+}
+
+static enum pl_pkt_result
+decode_l4(const uint8_t *data, uint32_t cap, uint32_t off, uint32_t l4_wire,
+	  struct pl_pkt_meta *m)
+{
+	const uint8_t *p = data + off;
+	uint32_t avail = cap > off ? cap - off : 0;
+	uint32_t hlen;
+
+	m->l4_off = (uint16_t)off;
+	switch (m->l4_proto) {
+	case 6:
+		if (avail < 20)
+			return PL_PKT_TCP_TRUNCATED;
+		hlen = (uint32_t)(p[12] >> 4) * 4;
+		if (hlen < 20)
+			return PL_PKT_TCP_BAD_HEADER;
+		if (avail < hlen)
+			return PL_PKT_TCP_TRUNCATED;
+		m->key.port[0] = rd16(p);
+		m->key.port[1] = rd16(p + 2);
+		m->tcp_seq = rd32(p + 4);
+		m->tcp_flags = p[13];
+		break;
+	case 17:
+		if (avail < 8)
+			return PL_PKT_UDP_TRUNCATED;
+		hlen = 8;
+		m->key.port[0] = rd16(p);
+		m->key.port[1] = rd16(p + 2);
+		break;
+	case 1:
+	case 58: {
+		if (avail < 4)
+			return PL_PKT_ICMP_TRUNCATED;
+		hlen = 4;
+		int reply = icmp_counterpart(m->key.family, p[0]);
+		m->key.port[0] = p[0];
+		m->key.port[1] = reply >= 0 ? (uint16_t)reply : p[1];
+		break;
+	}
+	default:
+		hlen = 0;
+		break;
+	}
+	m->payload_off = (uint16_t)(off + hlen);
+	m->payload_len = l4_wire > hlen ? l4_wire - hlen : 0;
+	uint32_t cap_payload = avail - hlen;
+	m->payload_cap = (uint16_t)(cap_payload < m->payload_len ? cap_payload
+								 : m->payload_len);
+	return PL_PKT_OK;
+}
+
+static enum pl_pkt_result
+decode_ipv4(const uint8_t *data, uint32_t cap, uint32_t off,
+	    struct pl_pkt_meta *m)
+{
+	const uint8_t *p = data + off;
+	uint32_t avail = cap - off;
+
+	if (avail < 20)
+		return PL_PKT_IPV4_TRUNCATED;
+	uint32_t ihl = (uint32_t)(p[0] & 0x0f) * 4;
+	uint32_t total = rd16(p + 2);
+	if ((p[0] >> 4) != 4 || ihl < 20 || total < ihl)
+		return PL_PKT_IPV4_BAD_HEADER;
+	if (avail < ihl)
+		return PL_PKT_IPV4_TRUNCATED;
+
+	m->key.family = PL_FAMILY_IPV4;
+	m->key.proto = m->l4_proto = p[9];
+	m->ttl = p[8];
+	memcpy(m->key.addr[0], p + 12, 4);
+	memcpy(m->key.addr[1], p + 16, 4);
+	if (off + total > m->wire_len)
+		m->wire_len = off + total;
+	if (avail < total)
+		m->flags |= PL_PKT_F_SNAPLEN;
+
+	uint16_t frag = rd16(p + 6);
+	if ((frag & 0x1fff) != 0) {
+		/* Later fragments carry no L4 header: they form their own
+		 * port-less flow between the two hosts. */
+		m->flags |= PL_PKT_F_FRAGMENT;
+		m->payload_off = (uint16_t)(off + ihl);
+		m->payload_len = total - ihl;
+		m->payload_cap = (uint16_t)(avail < total ? avail - ihl
+							  : total - ihl);
+		return PL_PKT_OK;
+	}
+	if (frag & 0x2000)
+		m->flags |= PL_PKT_F_FIRST_FRAG;
+	/* Ethernet padding is not payload: clamp the buffer to the IP length. */
+	uint32_t end = avail < total ? cap : off + total;
+	return decode_l4(data, end, off + ihl, total - ihl, m);
+}
+
+static enum pl_pkt_result
+decode_ipv6(const uint8_t *data, uint32_t cap, uint32_t off,
+	    struct pl_pkt_meta *m)
+{
+	const uint8_t *p = data + off;
+	uint32_t avail = cap - off;
+
+	if (avail < 40)
+		return PL_PKT_IPV6_TRUNCATED;
+	if ((p[0] >> 4) != 6)
+		return PL_PKT_IPV6_BAD_HEADER;
+	uint32_t plen = rd16(p + 4);
+	uint32_t total = 40 + plen;
+	m->key.family = PL_FAMILY_IPV6;
+	m->ttl = p[7];
+	memcpy(m->key.addr[0], p + 8, 16);
+	memcpy(m->key.addr[1], p + 24, 16);
+	if (plen == 0) /* jumbogram or bogus: trust the capture */
+		total = avail;
+	if (off + total > m->wire_len)
+		m->wire_len = off + total;
+	if (avail < total)
+		m->flags |= PL_PKT_F_SNAPLEN;
+	uint32_t end = avail < total ? cap : off + total;
+
+	uint8_t nh = p[6];
+	uint32_t hoff = off + 40;
+	for (int i = 0; i < MAX_IPV6_EXT; i++) {
+		uint32_t elen;
+		if (nh != 0 && nh != 43 && nh != 44 && nh != 60 && nh != 51 &&
+		    nh != 135)
+			break;
+		if (hoff + 8 > end)
+			return PL_PKT_IPV6_EXT_TRUNCATED;
+		const uint8_t *e = data + hoff;
+		if (nh == 44) {
+			elen = 8;
+			if (rd16(e + 2) & 0xfff8) {
+				m->key.proto = m->l4_proto = e[0];
+				m->flags |= PL_PKT_F_FRAGMENT;
+				hoff += elen;
+				m->payload_off = (uint16_t)hoff;
+				m->payload_len = off + total > hoff
+							 ? off + total - hoff
+							 : 0;
+				m->payload_cap = (uint16_t)(end - hoff);
+				return PL_PKT_OK;
+			}
+			if (rd16(e + 2) & 1)
+				m->flags |= PL_PKT_F_FIRST_FRAG;
+		} else if (nh == 51) {
+			elen = ((uint32_t)e[1] + 2) * 4;
+		} else {
+			elen = ((uint32_t)e[1] + 1) * 8;
+		}
+		if (hoff + elen > end)
+			return PL_PKT_IPV6_EXT_TRUNCATED;
+		nh = e[0];
+		hoff += elen;
+	}
+	m->key.proto = m->l4_proto = nh;
+	if (hoff > off + total)
+		return PL_PKT_IPV6_BAD_HEADER;
+	return decode_l4(data, end, hoff, off + total - hoff, m);
+}
+
+enum pl_pkt_result
+pl_pkt_decode(const uint8_t *data, uint32_t cap_len, uint32_t wire_len,
+	      struct pl_pkt_meta *m)
+{
+	enum pl_pkt_result r;
+
+	memset(m, 0, sizeof(*m));
+	m->wire_len = wire_len > cap_len ? wire_len : cap_len;
+	if (cap_len < ETH_HLEN)
+		return PL_PKT_ETH_TRUNCATED;
+
+	uint32_t off = 12;
+	uint16_t type = rd16(data + off);
+	while (type == 0x8100 || type == 0x88a8 || type == 0x9100) {
+		if (off + 2 + VLAN_HLEN > cap_len)
+			return PL_PKT_VLAN_TRUNCATED;
+		if (m->nb_vlan == MAX_VLAN_TAGS)
+			break;
+		m->key.vlan = rd16(data + off + 2) & 0x0fff;
+		m->nb_vlan++;
+		off += VLAN_HLEN;
+		type = rd16(data + off);
+	}
+	if (m->nb_vlan > 1)
+		m->flags |= PL_PKT_F_QINQ;
+	off += 2;
+	m->ether_type = type;
+	m->l3_off = (uint16_t)off;
+
+	if (type == 0x0800)
+		r = decode_ipv4(data, cap_len, off, m);
+	else if (type == 0x86dd)
+		r = decode_ipv6(data, cap_len, off, m);
+	else {
+		/* Not IP: an L2 flow between the two MACs, per ether-type
+		 * (802.3 length fields count as ether-type 0). */
+		m->key.family = PL_FAMILY_L2;
+		memcpy(m->key.addr[0], data + 6, 6);
+		memcpy(m->key.addr[1], data, 6);
+		m->key.port[0] = type >= 0x0600 ? type : 0;
+		int c = memcmp(m->key.addr[0], m->key.addr[1], 6);
+		m->dir = c > 0;
+		if (c > 0) {
+			uint8_t a[6];
+			memcpy(a, m->key.addr[0], 6);
+			memcpy(m->key.addr[0], m->key.addr[1], 6);
+			memcpy(m->key.addr[1], a, 6);
+		}
+		m->payload_off = (uint16_t)off;
+		m->payload_len = m->payload_cap = (uint16_t)(cap_len - off);
+		return PL_PKT_OK;
+	}
+	if (r == PL_PKT_OK)
+		canonicalize(m);
+	return r;
+}
+
+#if defined(__SSE4_2__)
+#include <nmmintrin.h>
+uint32_t
+pl_pkt_key_hash(const struct pl_flow_key *k, uint32_t seed)
+{
+	uint64_t w[5];
+	memcpy(w, k, sizeof(w));
+	uint64_t h = seed;
+	for (int i = 0; i < 5; i++)
+		h = _mm_crc32_u64(h, w[i]);
+	return (uint32_t)h;
+}
+#else
+uint32_t
+pl_pkt_key_hash(const struct pl_flow_key *k, uint32_t seed)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint32_t h = seed;
+	for (size_t i = 0; i < sizeof(*k); i++) {
+		h ^= p[i];
+		for (int b = 0; b < 8; b++)
+			h = (h >> 1) ^ (0x82f63b78U & (0U - (h & 1)));
+	}
+	return h;
+}
+#endif
+
+char *
+pl_pkt_addr_str(const struct pl_flow_key *k, int side, char *buf, size_t size)
+{
+	const uint8_t *a = k->addr[side & 1];
+	if (size < 46)
+		return NULL;
+	switch (k->family) {
+	case PL_FAMILY_IPV4:
+		return (char *)inet_ntop(AF_INET, a, buf, (socklen_t)size);
+	case PL_FAMILY_IPV6:
+		return (char *)inet_ntop(AF_INET6, a, buf, (socklen_t)size);
+	default:
+		snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", a[0], a[1],
+			 a[2], a[3], a[4], a[5]);
+		return buf;
+	}
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef PL_PKT_H
+#define PL_PKT_H
+
+/**
+ * @file
+ * L2-L4 decoding into a packet meta, the canonical flow key and its hash.
+ *
+ * No DPDK dependency: every function takes a pointer and a length, so the
+ * decoder is unit-tested and fuzzed without EAL. The RX lcore stores the
+ * meta in the mbuf private area; workers never decode again.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/**
+ * Why a packet could not be decoded. Defined once: the enum, the names in the
+ * summary and in telemetry all come from this list.
+ */
+#define PL_PKT_UNDECODABLE(X)                                                  \
+	X(ETH_TRUNCATED, "eth_truncated")                                      \
+	X(VLAN_TRUNCATED, "vlan_truncated")                                    \
+	X(IPV4_TRUNCATED, "ipv4_truncated")                                    \
+	X(IPV4_BAD_HEADER, "ipv4_bad_header")                                  \
+	X(IPV6_TRUNCATED, "ipv6_truncated")                                    \
+	X(IPV6_BAD_HEADER, "ipv6_bad_header")                                  \
+	X(IPV6_EXT_TRUNCATED, "ipv6_ext_truncated")                            \
+	X(TCP_TRUNCATED, "tcp_truncated")                                      \
+	X(TCP_BAD_HEADER, "tcp_bad_header")                                    \
+	X(UDP_TRUNCATED, "udp_truncated")                                      \
+	X(ICMP_TRUNCATED, "icmp_truncated")
+
+enum pl_pkt_result {
+	PL_PKT_OK = 0,
+#define PL_X(e, s) PL_PKT_##e,
+	PL_PKT_UNDECODABLE(PL_X)
+#undef PL_X
+	PL_PKT_RESULT_MAX
+};
+
+/** Name of a decode result ("ok", "eth_truncated", ...); never NULL. */
+const char *pl_pkt_result_name(enum pl_pkt_result r);
+
+/** Address family of a flow key. L2 keys hold the two MACs and the ether-type. */
+enum pl_pkt_family {
+	PL_FAMILY_L2 = 0,
+	PL_FAMILY_IPV4 = 4,
+	PL_FAMILY_IPV6 = 6,
+};
+
+/**
+ * Canonical (direction-free) flow key: side 0 is the lower (address, port).
+ * IPv4 addresses take the first 4 bytes of addr[i], the rest is zero.
+ * L2 keys: addr[i] holds a MAC in its first 6 bytes, port[0] the ether-type.
+ * ICMP keys: ports are the type and its reply type (or the code for one-way
+ * messages), so that a request and its reply share a flow.
+ * 40 bytes, no padding: hashed and compared as raw bytes.
+ */
+struct pl_flow_key {
+	uint8_t addr[2][16];
+	uint16_t port[2]; /**< host byte order */
+	uint16_t vlan;    /**< innermost VLAN id, 0 if none */
+	uint8_t proto;    /**< IP protocol (0 for L2) */
+	uint8_t family;   /**< enum pl_pkt_family */
+};
+
+/** Flags of a decoded packet (struct pl_pkt_meta.flags). */
+#define PL_PKT_F_FRAGMENT 0x01   /**< IP fragment other than the first: no L4 */
+#define PL_PKT_F_FIRST_FRAG 0x02 /**< first fragment of a fragmented datagram */
+#define PL_PKT_F_SNAPLEN 0x04    /**< captured length shorter than the wire */
+#define PL_PKT_F_QINQ 0x08       /**< two or more VLAN tags */
+
+/**
+ * Everything a worker needs from a packet, computed once by the RX lcore.
+ * Fits the mbuf private area (see PL_PKT_META_SIZE).
+ */
+struct pl_pkt_meta {
+	struct pl_flow_key key;
+	uint32_t hash;        /**< symmetric hash of key */
+	uint32_t wire_len;    /**< frame length on the wire (bytes, no FCS) */
+	uint64_t ts_us;       /**< capture timestamp, microseconds */
+	uint16_t l3_off;      /**< offset of the IP header (or L2 payload) */
+	uint16_t l4_off;      /**< offset of the L4 header, 0 if none */
+	uint16_t payload_off; /**< offset of the L4 payload */
+	uint16_t payload_cap; /**< L4 payload bytes present in the buffer */
+	uint32_t payload_len; /**< L4 payload bytes on the wire (from IP length) */
+	uint32_t tcp_seq;
+	uint8_t dir;          /**< 0: sent by key side 0, 1: by side 1 */
+	uint8_t tcp_flags;
+	uint8_t ttl;          /**< IPv4 TTL or IPv6 hop limit */
+	uint8_t flags;        /**< PL_PKT_F_* */
+	uint16_t ether_type;  /**< innermost ether-type */
+	uint8_t nb_vlan;
+	uint8_t l4_proto;     /**< equals key.proto for IP */
+};
+
+#define PL_PKT_META_SIZE 128
+
+/**
+ * Decode one frame.
+ *
+ * @param data      first byte of the Ethernet header
+ * @param cap_len   bytes present at data
+ * @param wire_len  frame length on the wire (>= cap_len; equal if unknown)
+ * @param m         filled on success; on failure its content is unspecified
+ * @return PL_PKT_OK, or the reason the frame is undecodable. A frame cut by
+ *         the snap length is decoded as far as its headers go: only missing
+ *         headers make it undecodable, a missing payload does not.
+ */
+enum pl_pkt_result pl_pkt_decode(const uint8_t *data, uint32_t cap_len,
+				 uint32_t wire_len, struct pl_pkt_meta *m);
+
+/**
+ * Symmetric hash of a canonical key (CRC32-C over its 40 bytes).
+ * About 7 cycles with SSE4.2.
+ */
+uint32_t pl_pkt_key_hash(const struct pl_flow_key *k, uint32_t seed);
+
+/**
+ * Pick a worker for a hash, using the high bits so that the low bits (used
+ * by the worker's table for its bucket index) stay uniformly spread.
+ */
+static inline unsigned
+pl_pkt_worker_of(uint32_t hash, unsigned nb_workers)
+{
+	uint32_t h = hash ^ (hash >> 15);
+	h *= 0x2c1b3c6dU;
+	h ^= h >> 12;
+	return (unsigned)(((uint64_t)h * nb_workers) >> 32);
+}
+
+/**
+ * Format a key side's address (IPv4, IPv6 or MAC) into buf.
+ * @return buf, or NULL if size is too small (46 bytes always suffice).
+ */
+char *pl_pkt_addr_str(const struct pl_flow_key *k, int side, char *buf,
+		      size_t size);
+
+#endif /* PL_PKT_H */
