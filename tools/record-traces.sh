@@ -86,8 +86,8 @@ srv_bg() { local name=$1; shift; ip netns exec "$NS_SRV" "$@" >"$TMP/$name.log" 
 
 # Waits until something listens on a port in pl-srv (tcp or udp), so no client races its server.
 wait_listen() {
-  local proto=$1 port=$2 i
-  for i in $(seq 50); do
+  local proto=$1 port=$2
+  for _ in $(seq 50); do
     in_srv ss -Hln"${proto:0:1}" "sport = :$port" | grep -q . && return 0
     sleep 0.1
   done
@@ -127,7 +127,7 @@ log "capture on $IF_SRV"
 # output format is pcap (not pcapng).
 ip netns exec "$NS_SRV" tcpdump -i "$IF_SRV" -s 0 -U --immediate-mode -n -Z root -w "$TMP/cap.pcap" >"$TMP/tcpdump.log" 2>&1 &
 TCPDUMP_PID=$!
-for i in $(seq 50); do grep -q 'listening on' "$TMP/tcpdump.log" && break; sleep 0.1; done
+for _ in $(seq 50); do grep -q 'listening on' "$TMP/tcpdump.log" && break; sleep 0.1; done
 grep -q 'listening on' "$TMP/tcpdump.log" || die "tcpdump did not start"
 
 # ---------------------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ request subnet-mask, broadcast-address, routers, domain-name, domain-name-server
         host-name, ntp-servers, interface-mtu;
 EOF
 dhcp_session() {
-  local tag=$1 i
+  local tag=$1
   local args=(-4 -sf /bin/true -cf "$TMP/dhclient.conf" -lf "$TMP/dhclient-$tag.leases"
               -pf "$TMP/dhclient-$tag.pid")
   # -1: one attempt. dhclient forks into the background once bound; kill that daemon (no
@@ -165,7 +165,7 @@ dhcp_session() {
   in_dev timeout 20 dhclient -1 -v "${args[@]}" "$IF_DEV" >"$TMP/dhclient-$tag.log" 2>&1 ||
     die "dhclient ($tag) got no lease"
   grep -q 'DHCPACK' "$TMP/dhclient-$tag.log" || die "dhclient ($tag): no DHCPACK"
-  for i in $(seq 20); do [ -s "$TMP/dhclient-$tag.pid" ] && break; sleep 0.1; done
+  for _ in $(seq 20); do [ -s "$TMP/dhclient-$tag.pid" ] && break; sleep 0.1; done
   if [ -s "$TMP/dhclient-$tag.pid" ]; then
     local dpid; dpid=$(cat "$TMP/dhclient-$tag.pid")
     kill "$dpid" 2>/dev/null || true
@@ -255,7 +255,7 @@ dns_query() {          # server name type [dig options]; checks an answer came b
   local srv=$1 name=$2 type=$3; shift 3
   local out
   out=$(in_dev timeout 10 dig "@$srv" "$name" "$type" +tries=1 +time=3 "$@") || die "dig $name $type"
-  grep -q 'status: NOERROR' <<<"$out" && grep -q 'ANSWER: [1-9]' <<<"$out" || die "dig $name $type: no answer"
+  { grep -q 'status: NOERROR' <<<"$out" && grep -q 'ANSWER: [1-9]' <<<"$out"; } || die "dig $name $type: no answer"
   echo "   $name $type via $srv $* ok" >&2
 }
 dns_query "$IP_SRV" "$SNI" A                    # EDNS0 with cookie: dig's default
@@ -358,7 +358,7 @@ ip -n "$NS_DEV" link set "$IF_DEV" down
 ip -n "$NS_DEV" addr flush dev "$IF_DEV"
 ip -n "$NS_DEV" link set "$IF_DEV" address "$MAC_DEV2"
 ip -n "$NS_DEV" link set "$IF_DEV" up
-for i in $(seq 50); do
+for _ in $(seq 50); do
   ip -n "$NS_SRV" link show "$IF_SRV" | grep -q 'LOWER_UP' && break; sleep 0.1
 done
 dhcp_session 2

@@ -292,11 +292,15 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (app.opt.pcap) {
-		int64_t n = pl_trace_count(app.opt.pcap);
+		int link;
+		int64_t n = pl_trace_count(app.opt.pcap, &link);
 		if (n < 0)
 			return 1;
 		app.expected = (uint64_t)n;
+		app.link = (enum pl_pkt_link)link;
 		app.offline = !app.opt.replay;
+	} else {
+		app.link = PL_LINK_ETHERNET;
 	}
 	if (make_dir(app.opt.out_dir) != 0)
 		return 1;

@@ -87,6 +87,7 @@ struct pl_app {
 	bool offline;             /**< a trace: wait on full rings, never drop */
 	uint64_t expected;        /**< packets in the trace, 0 if unknown */
 	int ts_offset;            /**< mbuf timestamp dynfield, -1 if none */
+	enum pl_pkt_link link;    /**< what frames start with */
 	unsigned rx_lcore;
 	volatile bool rx_done;    /**< no more packets will enter the rings */
 	uint64_t rx_nombuf_at_end;
@@ -105,11 +106,11 @@ int pl_options_parse(struct pl_options *o, int argc, char **argv);
 void pl_options_usage(FILE *f);
 
 /**
- * Check a trace with libpcap and count its packets.
+ * Check a trace with libpcap, count its packets and give its link type.
  * @return the packet count (> 0), or -1 after printing a one-line error
  *         (missing, unreadable, not pcap/pcapng, empty, truncated).
  */
-int64_t pl_trace_count(const char *path);
+int64_t pl_trace_count(const char *path, int *link);
 
 /** Decode a burst in place: fills each mbuf's meta. Cost: ~60 cycles/pkt. */
 unsigned pl_rx_decode_burst(struct pl_app *app, struct rte_mbuf **pkts,

@@ -33,7 +33,8 @@ pl_rx_decode_burst(struct pl_app *app, struct rte_mbuf **pkts, unsigned n,
 		struct pl_pkt_meta *meta = PL_META(m);
 		enum pl_pkt_result r =
 			pl_pkt_decode(rte_pktmbuf_mtod(m, const uint8_t *),
-				      m->data_len, m->pkt_len, meta);
+				      m->data_len, m->pkt_len, app->link,
+				      meta);
 		st->rx_packets++;
 		if (unlikely(r != PL_PKT_OK)) {
 			st->rx_bytes += m->pkt_len;

@@ -15,7 +15,7 @@
 #include "protolens.h"
 
 int64_t
-pl_trace_count(const char *path)
+pl_trace_count(const char *path, int *link)
 {
 	char err[PCAP_ERRBUF_SIZE];
 	struct stat st;
@@ -48,16 +48,17 @@ pl_trace_count(const char *path)
 		return -1;
 	}
 	int dlt = pcap_datalink(p);
-	if (dlt != DLT_EN10MB) {
+	if (!pl_pkt_link_supported(dlt)) {
 		fprintf(stderr,
-			"protolens: %s: link type %s, expected Ethernet "
-			"(EN10MB)\n",
+			"protolens: %s: link type %s, expected Ethernet, "
+			"loopback (NULL, LOOP), RAW or LINUX_SLL\n",
 			path, pcap_datalink_val_to_name(dlt)
 				      ? pcap_datalink_val_to_name(dlt)
 				      : "unknown");
 		pcap_close(p);
 		return -1;
 	}
+	*link = dlt;
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	int64_t n = 0;

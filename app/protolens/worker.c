@@ -95,7 +95,10 @@ process_burst(struct worker_ctx *c, struct rte_mbuf **pkts, unsigned n)
 			continue;
 		}
 		struct pl_flow *f = pl_flow_table_flow(c->table, idx[i]);
-		const uint8_t *eth = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
+		static const uint8_t no_macs[12];
+		const uint8_t *eth = c->app->link == PL_LINK_ETHERNET
+					     ? rte_pktmbuf_mtod(pkts[i], const uint8_t *)
+					     : no_macs;
 		if (is_new & (1ULL << i)) {
 			st->flows_created++;
 			pl_flow_init(f, m, c->seq++);

@@ -244,14 +244,85 @@ decode_ipv6(const uint8_t *data, uint32_t cap, uint32_t off,
 	return decode_l4(data, end, hoff, off + total - hoff, m);
 }
 
-enum pl_pkt_result
-pl_pkt_decode(const uint8_t *data, uint32_t cap_len, uint32_t wire_len,
-	      struct pl_pkt_meta *m)
+bool
+pl_pkt_link_supported(int link)
+{
+	return link == PL_LINK_NULL || link == PL_LINK_ETHERNET ||
+	       link == PL_LINK_RAW || link == PL_LINK_LOOP ||
+	       link == PL_LINK_LINUX_SLL;
+}
+
+static enum pl_pkt_result
+decode_ip(const uint8_t *data, uint32_t cap, uint32_t off, uint16_t type,
+	  struct pl_pkt_meta *m)
 {
 	enum pl_pkt_result r;
+	m->ether_type = type;
+	m->l3_off = (uint16_t)off;
+	if (type == 0x0800)
+		r = decode_ipv4(data, cap, off, m);
+	else
+		r = decode_ipv6(data, cap, off, m);
+	if (r == PL_PKT_OK)
+		canonicalize(m);
+	return r;
+}
 
+/* Loopback and cooked captures: find the IP version, then decode as IP. */
+static enum pl_pkt_result
+decode_other_link(const uint8_t *data, uint32_t cap, enum pl_pkt_link link,
+		  struct pl_pkt_meta *m)
+{
+	uint32_t off, fam;
+	uint16_t type;
+
+	switch (link) {
+	case PL_LINK_NULL:
+	case PL_LINK_LOOP:
+		if (cap < 4)
+			return PL_PKT_ETH_TRUNCATED;
+		fam = link == PL_LINK_LOOP
+			      ? rd32(data)
+			      : (uint32_t)data[0] | (uint32_t)data[1] << 8 |
+					(uint32_t)data[2] << 16 |
+					(uint32_t)data[3] << 24;
+		if (fam > 0xffff) /* written big-endian by another host */
+			fam = rd32(data);
+		off = 4;
+		/* 2: AF_INET; 24, 28, 30: AF_INET6 on the BSDs and macOS. */
+		if (fam == 2)
+			type = 0x0800;
+		else if (fam == 24 || fam == 28 || fam == 30 || fam == 10)
+			type = 0x86dd;
+		else
+			return PL_PKT_LINK_UNKNOWN;
+		break;
+	case PL_LINK_LINUX_SLL:
+		if (cap < 16)
+			return PL_PKT_ETH_TRUNCATED;
+		off = 16;
+		type = rd16(data + 14);
+		if (type != 0x0800 && type != 0x86dd)
+			return PL_PKT_LINK_UNKNOWN;
+		break;
+	default: /* PL_LINK_RAW */
+		if (cap < 1)
+			return PL_PKT_ETH_TRUNCATED;
+		off = 0;
+		type = (data[0] >> 4) == 6 ? 0x86dd : 0x0800;
+		break;
+	}
+	return decode_ip(data, cap, off, type, m);
+}
+
+enum pl_pkt_result
+pl_pkt_decode(const uint8_t *data, uint32_t cap_len, uint32_t wire_len,
+	      enum pl_pkt_link link, struct pl_pkt_meta *m)
+{
 	memset(m, 0, sizeof(*m));
 	m->wire_len = wire_len > cap_len ? wire_len : cap_len;
+	if (link != PL_LINK_ETHERNET)
+		return decode_other_link(data, cap_len, link, m);
 	if (cap_len < ETH_HLEN)
 		return PL_PKT_ETH_TRUNCATED;
 
@@ -270,14 +341,11 @@ pl_pkt_decode(const uint8_t *data, uint32_t cap_len, uint32_t wire_len,
 	if (m->nb_vlan > 1)
 		m->flags |= PL_PKT_F_QINQ;
 	off += 2;
+	if (type == 0x0800 || type == 0x86dd)
+		return decode_ip(data, cap_len, off, type, m);
 	m->ether_type = type;
 	m->l3_off = (uint16_t)off;
-
-	if (type == 0x0800)
-		r = decode_ipv4(data, cap_len, off, m);
-	else if (type == 0x86dd)
-		r = decode_ipv6(data, cap_len, off, m);
-	else {
+	{
 		/* Not IP: an L2 flow between the two MACs, per ether-type
 		 * (802.3 length fields count as ether-type 0). */
 		m->key.family = PL_FAMILY_L2;
@@ -296,9 +364,6 @@ pl_pkt_decode(const uint8_t *data, uint32_t cap_len, uint32_t wire_len,
 		m->payload_len = m->payload_cap = (uint16_t)(cap_len - off);
 		return PL_PKT_OK;
 	}
-	if (r == PL_PKT_OK)
-		canonicalize(m);
-	return r;
 }
 
 #if defined(__SSE4_2__)

@@ -21,6 +21,7 @@
  */
 #define PL_PKT_UNDECODABLE(X)                                                  \
 	X(ETH_TRUNCATED, "eth_truncated")                                      \
+	X(LINK_UNKNOWN, "link_unknown_family")                                 \
 	X(VLAN_TRUNCATED, "vlan_truncated")                                    \
 	X(IPV4_TRUNCATED, "ipv4_truncated")                                    \
 	X(IPV4_BAD_HEADER, "ipv4_bad_header")                                  \
@@ -99,18 +100,36 @@ struct pl_pkt_meta {
 #define PL_PKT_META_SIZE 128
 
 /**
+ * Link layers a frame may start with (libpcap's DLT values). DPDK ports are
+ * Ethernet; the others occur in traces recorded on loopback or tunnels.
+ */
+enum pl_pkt_link {
+	PL_LINK_NULL = 0,        /**< BSD loopback: 4-byte host-order family */
+	PL_LINK_ETHERNET = 1,
+	PL_LINK_RAW = 101,       /**< IP header first */
+	PL_LINK_LOOP = 108,      /**< OpenBSD loopback: network-order family */
+	PL_LINK_LINUX_SLL = 113, /**< Linux cooked capture */
+};
+
+/** Whether pl_pkt_decode understands a link type. */
+bool pl_pkt_link_supported(int link);
+
+/**
  * Decode one frame.
  *
  * @param data      first byte of the Ethernet header
  * @param cap_len   bytes present at data
  * @param wire_len  frame length on the wire (>= cap_len; equal if unknown)
+ * @param link      enum pl_pkt_link of the frame; MACs are zero unless
+ *                  Ethernet
  * @param m         filled on success; on failure its content is unspecified
  * @return PL_PKT_OK, or the reason the frame is undecodable. A frame cut by
  *         the snap length is decoded as far as its headers go: only missing
  *         headers make it undecodable, a missing payload does not.
  */
 enum pl_pkt_result pl_pkt_decode(const uint8_t *data, uint32_t cap_len,
-				 uint32_t wire_len, struct pl_pkt_meta *m);
+				 uint32_t wire_len, enum pl_pkt_link link,
+				 struct pl_pkt_meta *m);
 
 /**
  * Symmetric hash of a canonical key (CRC32-C over its 40 bytes).
