@@ -60,10 +60,10 @@ drain(struct control *c)
 			for (unsigned i = 0; i < n; i++) {
 				if (recs[i].key.family == PL_FAMILY_L2)
 					count_non_ip(c, &recs[i]);
-				if (pl_export_flow_json(c->flows, &recs[i]) &&
-				    !c->write_error) {
+				if (c->flows &&
+				    pl_export_flow_json(c->flows, &recs[i]) &&
+				    !c->write_error)
 					c->write_error = errno;
-				}
 			}
 			total += n;
 		} while (n == RECORD_BURST);
@@ -79,24 +79,6 @@ all_done(struct pl_app *app)
 		if (!__atomic_load_n(&app->workers[w].done, __ATOMIC_ACQUIRE))
 			return false;
 	return true;
-}
-
-static void
-sum_stats(struct pl_app *app, struct pl_lcore_stats *t)
-{
-	memset(t, 0, sizeof(*t));
-	const struct pl_lcore_stats *all[PL_MAX_WORKERS + 1];
-	unsigned n = 0;
-	all[n++] = &app->rx_stats;
-	for (unsigned w = 0; w < app->opt.workers; w++)
-		all[n++] = &app->workers[w].stats;
-	for (unsigned i = 0; i < n; i++) {
-#define PL_X(name, help) t->name += all[i]->name;
-		PL_LCORE_COUNTERS(PL_X)
-#undef PL_X
-		for (int r = 0; r < PL_PKT_RESULT_MAX; r++)
-			t->undecodable_by[r] += all[i]->undecodable_by[r];
-	}
 }
 
 static json_t *
@@ -252,19 +234,21 @@ pl_control_run(struct pl_app *app)
 	snprintf(path, sizeof(path), "%s/flows.jsonl", app->opt.out_dir);
 	c.flows = fopen(path, "w");
 	if (c.flows == NULL) {
+		/* Stop, but keep draining: workers may be waiting on a full
+		 * ring, and the summary still accounts for every packet. */
+		c.write_error = errno;
 		fprintf(stderr, "protolens: %s: cannot write: %s\n", path,
 			strerror(errno));
 		pl_quit = 1;
-		while (!all_done(app))
-			usleep(1000);
-		return -1;
+	} else {
+		setvbuf(c.flows, buf, _IOFBF, sizeof(buf));
 	}
-	setvbuf(c.flows, buf, _IOFBF, sizeof(buf));
 
 	for (;;) {
 		bool done = all_done(app);
 		if (drain(&c) > 0) {
-			fflush(c.flows);
+			if (c.flows)
+				fflush(c.flows);
 			continue;
 		}
 		if (done)
@@ -272,15 +256,15 @@ pl_control_run(struct pl_app *app)
 		usleep(200);
 	}
 	app->end_tsc = rte_get_tsc_cycles();
-	if (fclose(c.flows) != 0 && !c.write_error)
+	if (c.flows && fclose(c.flows) != 0 && !c.write_error)
 		c.write_error = errno;
-	if (c.write_error)
+	if (c.write_error && c.flows)
 		fprintf(stderr, "protolens: %s: write failed: %s\n", path,
 			strerror(c.write_error));
 
 	struct pl_lcore_stats t;
 	struct rte_eth_stats es = {0};
-	sum_stats(app, &t);
+	pl_stats_sum(app, &t);
 	rte_eth_stats_get(app->port, &es);
 	double elapsed = (double)(app->end_tsc - app->start_tsc) / rte_get_tsc_hz();
 	json_t *s = summary_json(&c, &t, elapsed, &es);

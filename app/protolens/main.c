@@ -27,6 +27,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_telemetry.h>
 
 #include "protolens.h"
 
@@ -357,6 +358,9 @@ main(int argc, char **argv)
 	if (app.ts_offset < 0)
 		app.ts_offset = -1;
 
+	if (pl_stats_telemetry_init(&app) != 0)
+		fprintf(stderr, "protolens: warning: telemetry commands not "
+				"registered\n");
 	app.start_tsc = rte_get_tsc_cycles();
 	if (app.pipeline)
 		rte_eal_remote_launch(pl_rx_main, &app, app.rx_lcore);

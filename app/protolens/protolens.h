@@ -119,6 +119,16 @@ unsigned pl_rx_decode_burst(struct pl_app *app, struct rte_mbuf **pkts,
 int pl_rx_main(void *arg);
 int pl_worker_main(void *arg);
 
+/** Sum the counters of every lcore (read while they run: each is exact,
+ * their sum a near-instant snapshot). */
+void pl_stats_sum(const struct pl_app *app, struct pl_lcore_stats *total);
+
+/**
+ * Register the telemetry commands (/protolens/stats).
+ * @return 0, or a negative errno from rte_telemetry_register_cmd.
+ */
+int pl_stats_telemetry_init(const struct pl_app *app);
+
 /** Run the control loop on the calling lcore until every worker is done. */
 int pl_control_run(struct pl_app *app);
 
