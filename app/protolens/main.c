@@ -249,14 +249,15 @@ assign_lcores(struct pl_app *app)
 	return 0;
 }
 
+static char runtime_dir[256];
+
+/* Registered before EAL so that it runs after EAL's own exit handlers
+ * (telemetry unlinks its sockets then): only then is the directory empty. */
 static void
 remove_runtime_dir(void)
 {
-	char dir[256];
-	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	if (strstr(dir, "/protolens") != NULL)
-		rmdir(dir);
+	if (strstr(runtime_dir, "/protolens") != NULL)
+		rmdir(runtime_dir);
 }
 
 int
@@ -317,11 +318,15 @@ main(int argc, char **argv)
 			eal_argv[i] = argv[i];
 	}
 	eal_argv[eal_argc] = NULL;
+	if (app.opt.pcap)
+		atexit(remove_runtime_dir);
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
 		fprintf(stderr, "protolens: EAL initialisation failed: %s\n",
 			rte_strerror(rte_errno));
 		return 1;
 	}
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s",
+		 rte_eal_get_runtime_dir());
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
@@ -372,6 +377,6 @@ main(int argc, char **argv)
 	rte_eth_dev_stop(app.port);
 	rte_eth_dev_close(app.port);
 out:
-	remove_runtime_dir();
+	rte_eal_cleanup();
 	return rc;
 }
