@@ -21,7 +21,7 @@ demo: build
 	./$(BUILD)/app/protolens/protolens --pcap tests/data/lab.pcap \
 		--out $(DEMO_OUT) --flows 65536
 	@echo; echo "== $(DEMO_OUT)/flows.jsonl (one line per flow) =="
-	@jq -r '[.transport // .l3, .orig_h // .orig_mac, .orig_p // "", .resp_h // .resp_mac, .resp_p // "", .orig_pkts, .resp_pkts, .orig_bytes + .resp_bytes] | @tsv' \
+	@jq -r '[.transport // "l2", .orig_h // .orig_mac, .orig_p // "-", .resp_h // .resp_mac, .resp_p // "-", .orig_pkts, .resp_pkts, .orig_bytes + .resp_bytes] | @tsv' \
 		$(DEMO_OUT)/flows.jsonl | column -t -N PROTO,ORIG,PORT,RESP,PORT,OPKTS,RPKTS,BYTES
 
 # All tests, then all tests again under AddressSanitizer and UBSan.
