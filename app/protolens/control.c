@@ -61,7 +61,8 @@ drain(struct control *c)
 				if (recs[i].key.family == PL_FAMILY_L2)
 					count_non_ip(c, &recs[i]);
 				if (c->flows &&
-				    pl_export_flow_json(c->flows, &recs[i]) &&
+				    pl_export_flow_json(c->flows, &recs[i],
+							c->app->models) &&
 				    !c->write_error)
 					c->write_error = errno;
 			}

@@ -29,6 +29,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_telemetry.h>
 
+#include "model.h"
 #include "protolens.h"
 
 volatile sig_atomic_t pl_quit;
@@ -38,6 +39,12 @@ on_signal(int sig)
 {
 	(void)sig;
 	pl_quit = 1;
+}
+
+static void
+warn_model(const char *msg)
+{
+	fprintf(stderr, "protolens: warning: %s\n", msg);
 }
 
 static int
@@ -306,6 +313,15 @@ main(int argc, char **argv)
 	}
 	if (make_dir(app.opt.out_dir) != 0)
 		return 1;
+	if (!app.opt.no_inspect) {
+		char err[1024];
+		app.models = pl_model_set_load(app.opt.models, err, sizeof(err),
+					       warn_model);
+		if (app.models == NULL) {
+			fprintf(stderr, "protolens: %s\n", err);
+			return 1;
+		}
+	}
 
 	if (app.opt.pcap) {
 		eal_argc = pcap_eal_args(&app.opt, (int64_t)app.expected,
@@ -378,5 +394,6 @@ main(int argc, char **argv)
 	rte_eth_dev_close(app.port);
 out:
 	rte_eal_cleanup();
+	pl_model_set_free(app.models);
 	return rc;
 }

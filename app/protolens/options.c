@@ -17,6 +17,8 @@ enum opt_id {
 	OPT_PCAP, OPT_WORKERS, OPT_OUT, OPT_CONFIG, OPT_FLOWS, OPT_TCP_TIMEOUT,
 	OPT_UDP_TIMEOUT, OPT_OTHER_TIMEOUT, OPT_RING_SIZE, OPT_RECORD_RING,
 	OPT_MEM, OPT_REPLAY, OPT_DURATION, OPT_PORT, OPT_QUIET, OPT_HELP,
+	OPT_MODELS, OPT_INSPECT_PKTS, OPT_INSPECT_BYTES, OPT_INSPECT_ALL,
+	OPT_NO_INSPECT,
 };
 
 struct opt_def {
@@ -61,6 +63,20 @@ static const struct opt_def defs[] = {
 	{OPT_DURATION, "duration", "SEC", 1, 1U << 30,
 	 "stop after SEC seconds of wall time"},
 	{OPT_PORT, "port", "N", 0, 1023, "NIC mode: ethdev port (default 0)"},
+	{OPT_MODELS, "models", "DIR", 0, 0,
+	 "protocol models to load, every *.json of DIR (default: the "
+	 "project's models/)"},
+	{OPT_INSPECT_PKTS, "inspect-packets", "N", 1, 255,
+	 "payload packets inspected per direction before giving up "
+	 "(default 32)"},
+	{OPT_INSPECT_BYTES, "inspect-bytes", "N", 1, 65535,
+	 "payload bytes inspected per direction before giving up "
+	 "(default 16384)"},
+	{OPT_INSPECT_ALL, "inspect-all", NULL, 0, 0,
+	 "inspect every payload of a flow until it is classified (no "
+	 "budget)"},
+	{OPT_NO_INSPECT, "no-inspect", NULL, 0, 0,
+	 "no protocol detection: flow accounting only"},
 	{OPT_QUIET, "quiet", NULL, 0, 0, "no summary on stdout"},
 	{OPT_HELP, "help", NULL, 0, 0, "this text"},
 };
@@ -144,6 +160,11 @@ apply(struct pl_options *o, const struct opt_def *d, const char *v,
 	case OPT_MEM: o->mem_mb = (uint32_t)x; break;
 	case OPT_DURATION: o->duration = (uint32_t)x; break;
 	case OPT_PORT: o->port = (uint16_t)x; break;
+	case OPT_MODELS: o->models = strdup(v); break;
+	case OPT_INSPECT_PKTS: o->inspect_pkts = (uint32_t)x; break;
+	case OPT_INSPECT_BYTES: o->inspect_bytes = (uint32_t)x; break;
+	case OPT_INSPECT_ALL: o->inspect_all = true; break;
+	case OPT_NO_INSPECT: o->no_inspect = true; break;
 	case OPT_REPLAY: o->replay = true; break;
 	case OPT_QUIET: o->quiet = true; break;
 	case OPT_HELP: return 1;
@@ -224,6 +245,9 @@ pl_options_parse(struct pl_options *o, int argc, char **argv)
 		.other_timeout = 60,
 		.ring_size = 4096,
 		.record_ring_size = 65536,
+		.models = PL_MODELS_DIR,
+		.inspect_pkts = 32,
+		.inspect_bytes = 16384,
 	};
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];

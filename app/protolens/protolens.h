@@ -32,6 +32,11 @@ struct pl_options {
 	uint32_t mem_mb;       /**< EAL memory in pcap mode, 0 = computed */
 	uint32_t duration;     /**< seconds of wall time, 0 = until the end */
 	uint16_t port;         /**< NIC mode: ethdev port */
+	const char *models;    /**< model directory */
+	uint32_t inspect_pkts; /**< payload packets inspected per direction */
+	uint32_t inspect_bytes;/**< payload bytes inspected per direction */
+	bool inspect_all;      /**< no inspection budget */
+	bool no_inspect;       /**< no protocol detection at all */
 	bool replay;           /**< pcap mode: replay from memory forever */
 	bool quiet;
 };
@@ -54,6 +59,10 @@ struct pl_options {
 	X(flows_created, "flows created")                                    \
 	X(flows_ended, "flows ended (idle timeout or shutdown)")             \
 	X(records_dropped, "flow records dropped: control ring full")        \
+	X(inspected_packets, "payloads run through the model automata")     \
+	X(inspected_bytes, "payload bytes run through the model automata")  \
+	X(flows_classified, "flows a model was selected for")               \
+	X(inspect_errors, "payloads the regex engine failed on")            \
 	X(busy_polls, "polls that returned packets")                         \
 	X(idle_polls, "polls that returned nothing")                         \
 	X(busy_cycles, "TSC cycles spent in polls that returned packets")
@@ -80,8 +89,11 @@ struct pl_worker {
 	struct pl_lcore_stats stats;
 };
 
+struct pl_model_set;
+
 struct pl_app {
 	struct pl_options opt;
+	struct pl_model_set *models; /**< NULL with --no-inspect */
 	uint16_t port;
 	bool pipeline;            /**< RX lcore feeds workers through rings */
 	bool offline;             /**< a trace: wait on full rings, never drop */

@@ -12,6 +12,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "model.h"
 #include "protolens.h"
 
 #define WHEEL_TICK_US 1000000ULL
@@ -25,6 +26,7 @@ struct worker_ctx {
 	uint64_t now_us;
 	uint64_t timeout_us[256]; /* by IP protocol; 0 (L2) = other */
 	uint64_t seq;
+	struct pl_model_scratch *scratch;
 	bool flushing;
 };
 
@@ -69,6 +71,64 @@ expire_cb(uint32_t idx, void *arg)
 		pl_wheel_add(&c->wheel, idx, deadline);
 }
 
+/* Run the models on an unclassified flow's payload until one is selected or
+ * the budget of both directions is spent. */
+static void
+inspect(struct worker_ctx *c, struct pl_flow *f, const struct pl_pkt_meta *m,
+	const struct rte_mbuf *pkt)
+{
+	const struct pl_options *o = &c->app->opt;
+	struct pl_lcore_stats *st = &c->w->stats;
+	unsigned d = m->dir;
+
+	if (m->payload_cap == 0 || (m->flags & PL_PKT_F_FRAGMENT))
+		return;
+	if (!o->inspect_all) {
+		if (f->insp_pkts[d] >= o->inspect_pkts ||
+		    f->insp_bytes[d] >= o->inspect_bytes) {
+			if (f->insp_pkts[!d] >= o->inspect_pkts ||
+			    f->insp_bytes[!d] >= o->inspect_bytes)
+				f->inspect = 0;
+			return;
+		}
+	}
+	uint32_t cand = pl_model_candidates(c->app->models, m->ether_type,
+					    m->l4_proto, m->cast);
+	if (cand == 0)
+		return;
+	/* Only the first segment: headers and the start of the payload. */
+	uint32_t len = m->payload_cap;
+	if (m->payload_off + len > pkt->data_len)
+		len = pkt->data_len > m->payload_off
+			      ? pkt->data_len - m->payload_off
+			      : 0;
+	const uint8_t *payload =
+		rte_pktmbuf_mtod_offset(pkt, const uint8_t *, m->payload_off);
+	uint32_t req, resp;
+	if (pl_model_inspect(c->app->models, c->scratch, cand, payload, len,
+			     &req, &resp) != 0)
+		st->inspect_errors++;
+	st->inspected_packets++;
+	st->inspected_bytes += len;
+	if (f->insp_pkts[d] < UINT8_MAX)
+		f->insp_pkts[d]++;
+	f->insp_bytes[d] = (uint16_t)RTE_MIN(f->insp_bytes[d] + len,
+					     (uint32_t)UINT16_MAX);
+	f->req_seen |= req;
+	f->resp_seen |= resp;
+	uint32_t sel = pl_model_select(c->app->models, f->req_seen,
+				       f->resp_seen);
+	if (sel == 0)
+		return;
+	/* Models selected by the same payload: the first in load order is
+	 * the flow's protocol, the others are listed. */
+	unsigned first = (unsigned)__builtin_ctz(sel);
+	f->app = (uint8_t)(first + 1);
+	f->also = sel & ~(1U << first);
+	f->inspect = 0;
+	st->flows_classified++;
+}
+
 /* Cost: ~130 cycles per packet of an established flow, ~600 per new flow
  * (see docs/benchmarks.md for the measurement). */
 static void
@@ -102,10 +162,14 @@ process_burst(struct worker_ctx *c, struct rte_mbuf **pkts, unsigned n)
 		if (is_new & (1ULL << i)) {
 			st->flows_created++;
 			pl_flow_init(f, m, c->seq++);
+			f->inspect = c->scratch != NULL &&
+				     m->key.family != PL_FAMILY_L2;
 			pl_wheel_add(&c->wheel, idx[i],
 				     m->ts_us + c->timeout_us[f->proto]);
 		}
 		pl_flow_update(f, m, eth);
+		if (f->inspect)
+			inspect(c, f, m, pkts[i]);
 	}
 	rte_pktmbuf_free_bulk(pkts, n);
 	if (now / WHEEL_TICK_US != c->now_us / WHEEL_TICK_US) {
@@ -137,6 +201,16 @@ ctx_init(struct worker_ctx *c, struct pl_app *app, struct pl_worker *w)
 		pl_flow_table_free(c->table);
 		return -1;
 	}
+	if (app->models) {
+		c->scratch = pl_model_scratch_alloc(app->models);
+		if (c->scratch == NULL) {
+			fprintf(stderr, "protolens: worker %u: no memory for "
+					"the regex scratch\n", w->id);
+			pl_wheel_fini(&c->wheel);
+			pl_flow_table_free(c->table);
+			return -1;
+		}
+	}
 	for (unsigned p = 0; p < 256; p++)
 		c->timeout_us[p] = app->opt.other_timeout * 1000000ULL;
 	c->timeout_us[6] = app->opt.tcp_timeout * 1000000ULL;
@@ -151,6 +225,7 @@ ctx_fini(struct worker_ctx *c)
 	pl_wheel_drain(&c->wheel, expire_cb, c);
 	pl_wheel_fini(&c->wheel);
 	pl_flow_table_free(c->table);
+	pl_model_scratch_free(c->scratch);
 	__atomic_store_n(&c->w->done, true, __ATOMIC_RELEASE);
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "flow.h"
+#include "model.h"
 
 /** Buffer size that always holds a Community ID string. */
 #define PL_COMMUNITY_ID_LEN 32
@@ -34,8 +35,11 @@ void pl_export_uid(unsigned worker, uint64_t seq, char out[PL_UID_LEN]);
 
 /**
  * Write one flow record as a JSON object on one line.
+ * @param models  the set the record's model indexes refer to; NULL when
+ *                detection is off
  * @return 0, or -EIO if the stream failed (errno is kept).
  */
-int pl_export_flow_json(FILE *f, const struct pl_flow_record *r);
+int pl_export_flow_json(FILE *f, const struct pl_flow_record *r,
+			const struct pl_model_set *models);
 
 #endif /* PL_EXPORT_H */

@@ -63,8 +63,37 @@ mac_str(const uint8_t *m, char out[18])
 		 m[3], m[4], m[5]);
 }
 
+/* The detected protocol (docs/output.md): proto, std_port, matched and
+ * also_matched. */
+static void
+write_detection(FILE *f, const struct pl_flow_record *r,
+		const struct pl_model_set *models)
+{
+	static const char *const matched[] = {"", "request", "response",
+					      "both"};
+	unsigned app = r->app - 1u;
+	const struct pl_flow_key *k = &r->key;
+	bool std = pl_model_std_port(models, app, k->port[0]) ||
+		   pl_model_std_port(models, app, k->port[1]);
+
+	fprintf(f, ",\"proto\":\"%s\",\"std_port\":%s,\"matched\":\"%s\"",
+		pl_model_name(models, app), std ? "true" : "false",
+		matched[r->matched & 3]);
+	if (r->also) {
+		const char *sep = "";
+		fprintf(f, ",\"also_matched\":[");
+		for (uint32_t a = r->also; a; a &= a - 1) {
+			fprintf(f, "%s\"%s\"", sep,
+				pl_model_name(models, (unsigned)__builtin_ctz(a)));
+			sep = ",";
+		}
+		fputc(']', f);
+	}
+}
+
 int
-pl_export_flow_json(FILE *f, const struct pl_flow_record *r)
+pl_export_flow_json(FILE *f, const struct pl_flow_record *r,
+		    const struct pl_model_set *models)
 {
 	const struct pl_flow_key *k = &r->key;
 	char uid[PL_UID_LEN], cid[PL_COMMUNITY_ID_LEN];
@@ -97,6 +126,8 @@ pl_export_flow_json(FILE *f, const struct pl_flow_record *r)
 	}
 	if (k->vlan)
 		fprintf(f, ",\"vlan\":%u", k->vlan);
+	if (r->app && models)
+		write_detection(f, r, models);
 	uint64_t dur = r->last_us - r->first_us;
 	fprintf(f,
 		",\"duration\":%" PRIu64 ".%06" PRIu64 ",\"orig_pkts\":%" PRIu64

@@ -49,6 +49,15 @@ struct pl_flow {
 	uint8_t in_use;
 	uint8_t pkt_flags;   /**< OR of PL_PKT_F_* seen */
 	uint8_t proto;       /**< IP protocol, 0 for L2: picks the timeout */
+	/* Detection state (lib/model): models whose request / response eval
+	 * held on some payload, and the inspection budget spent. */
+	uint32_t req_seen;
+	uint32_t resp_seen;
+	uint32_t also;       /**< other models selected with the first */
+	uint16_t insp_bytes[2];
+	uint8_t insp_pkts[2];
+	uint8_t app;         /**< selected model + 1, 0 if none (yet) */
+	uint8_t inspect;     /**< payloads are still inspected */
 };
 
 /** Fixed-size record of an ended flow, oriented originator -> responder. */
@@ -60,13 +69,15 @@ struct pl_flow_record {
 	uint64_t bytes[2];
 	uint64_t payload[2];
 	uint64_t seq;
+	uint32_t also;       /**< other models selected with app */
+	uint8_t app;         /**< selected model + 1, 0 if none */
+	uint8_t matched;     /**< PL_MATCHED_* bits of app's directions */
 	uint8_t mac[2][6];   /**< [0]: originator's MAC */
 	uint8_t tcp_flags[2];
 	uint8_t orig_side;   /**< key side of the originator */
 	uint8_t end;         /**< enum pl_flow_end */
 	uint8_t pkt_flags;
 	uint8_t worker;
-	uint8_t reserved[6];
 };
 
 /** Fill a record from a flow and its key. */

@@ -214,4 +214,11 @@ pl_flow_record_fill(struct pl_flow_record *r, const struct pl_flow_key *k,
 	r->end = (uint8_t)end;
 	r->pkt_flags = f->pkt_flags;
 	r->worker = (uint8_t)worker;
+	r->app = f->app;
+	r->also = f->also;
+	if (f->app) {
+		unsigned m = f->app - 1u;
+		r->matched = (uint8_t)((f->req_seen >> m & 1) |
+				       (f->resp_seen >> m & 1) << 1);
+	}
 }

@@ -269,6 +269,22 @@ pl_pkt_link_supported(int link)
 	       link == PL_LINK_LINUX_SLL;
 }
 
+/* From the destination address: the MAC may be unicast for a directed
+ * broadcast, and traces without Ethernet have no MAC. */
+static uint8_t
+ip_cast(const struct pl_pkt_meta *m)
+{
+	const uint8_t *d = m->key.addr[1];
+	if (m->key.family == PL_FAMILY_IPV4) {
+		if (d[0] == 255 && d[1] == 255 && d[2] == 255 && d[3] == 255)
+			return PL_CAST_BROADCAST;
+		if ((d[0] & 0xf0) == 0xe0)
+			return PL_CAST_MULTICAST;
+		return PL_CAST_UNICAST;
+	}
+	return d[0] == 0xff ? PL_CAST_MULTICAST : PL_CAST_UNICAST;
+}
+
 static enum pl_pkt_result
 decode_ip(const uint8_t *data, uint32_t cap, uint32_t off, uint16_t type,
 	  struct pl_pkt_meta *m)
@@ -280,8 +296,11 @@ decode_ip(const uint8_t *data, uint32_t cap, uint32_t off, uint16_t type,
 		r = decode_ipv4(data, cap, off, m);
 	else
 		r = decode_ipv6(data, cap, off, m);
-	if (r == PL_PKT_OK)
+	if (r == PL_PKT_OK) {
+		/* key side 1 is the destination until canonicalised */
+		m->cast = ip_cast(m);
 		canonicalize(m);
+	}
 	return r;
 }
 
@@ -358,8 +377,15 @@ pl_pkt_decode(const uint8_t *data, uint32_t cap_len, uint32_t wire_len,
 	if (m->nb_vlan > 1)
 		m->flags |= PL_PKT_F_QINQ;
 	off += 2;
-	if (type == 0x0800 || type == 0x86dd)
-		return decode_ip(data, cap_len, off, type, m);
+	if (type == 0x0800 || type == 0x86dd) {
+		enum pl_pkt_result r = decode_ip(data, cap_len, off, type, m);
+		if (data[0] & 1) /* group bit of the destination MAC */
+			m->cast = (data[0] & data[1] & data[2] & data[3] &
+				   data[4] & data[5]) == 0xff
+					  ? PL_CAST_BROADCAST
+					  : PL_CAST_MULTICAST;
+		return r;
+	}
 	m->ether_type = type;
 	m->l3_off = (uint16_t)off;
 	{

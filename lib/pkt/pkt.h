@@ -73,6 +73,13 @@ struct pl_flow_key {
 #define PL_PKT_F_SNAPLEN 0x04    /**< captured length shorter than the wire */
 #define PL_PKT_F_QINQ 0x08       /**< two or more VLAN tags */
 
+/** Whether a packet was sent to one host, to all, or to a group. */
+enum pl_pkt_cast {
+	PL_CAST_UNICAST = 0,
+	PL_CAST_BROADCAST = 1,
+	PL_CAST_MULTICAST = 2,
+};
+
 /**
  * Everything a worker needs from a packet, computed once by the RX lcore.
  * Fits the mbuf private area (see PL_PKT_META_SIZE).
@@ -95,6 +102,7 @@ struct pl_pkt_meta {
 	uint16_t ether_type;  /**< innermost ether-type */
 	uint8_t nb_vlan;
 	uint8_t l4_proto;     /**< equals key.proto for IP */
+	uint8_t cast;         /**< enum pl_pkt_cast of the destination */
 };
 
 #define PL_PKT_META_SIZE 128

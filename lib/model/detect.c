@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Detection on one payload: byte automata of the candidate models, one
+ * Hyperscan scan for all regex matchers, then each candidate's request and
+ * response eval on the resulting bitmap.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model-internal.h"
+
+unsigned
+pl_model_count(const struct pl_model_set *s)
+{
+	return s->nb_models;
+}
+
+const char *
+pl_model_name(const struct pl_model_set *s, unsigned model)
+{
+	return model < s->nb_models ? s->models[model].name : "unknown";
+}
+
+bool
+pl_model_std_port(const struct pl_model_set *s, unsigned model, uint16_t port)
+{
+	if (model >= s->nb_models)
+		return false;
+	const struct pl_model *m = &s->models[model];
+	for (unsigned i = 0; i < m->nb_ports; i++)
+		if (m->ports[i] == port)
+			return true;
+	return false;
+}
+
+double
+pl_model_compile_ms(const struct pl_model_set *s)
+{
+	return s->compile_ms;
+}
+
+struct pl_model_scratch *
+pl_model_scratch_alloc(const struct pl_model_set *s)
+{
+	struct pl_model_scratch *sc = calloc(1, sizeof(*sc));
+	if (sc == NULL)
+		return NULL;
+	if (s->db && hs_alloc_scratch(s->db, &sc->hs) != HS_SUCCESS) {
+		free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+void
+pl_model_scratch_free(struct pl_model_scratch *sc)
+{
+	if (sc == NULL)
+		return;
+	hs_free_scratch(sc->hs);
+	free(sc);
+}
+
+uint32_t
+pl_model_candidates(const struct pl_model_set *s, uint16_t ether_type,
+		    uint8_t ip_proto, enum pl_model_mode mode)
+{
+	uint32_t fam = ether_type == 0x0800   ? s->by_ether[0]
+		       : ether_type == 0x86dd ? s->by_ether[1]
+					      : 0;
+	return fam & s->by_proto[ip_proto] & s->by_mode[mode];
+}
+
+static int
+on_match(unsigned int id, unsigned long long from, unsigned long long to,
+	 unsigned int flags, void *ctx)
+{
+	struct pl_model_bits *bits = ctx;
+	(void)from;
+	(void)to;
+	(void)flags;
+	bits->w[id >> 6] |= 1ULL << (id & 63);
+	return 0;
+}
+
+int
+pl_model_inspect(const struct pl_model_set *s, struct pl_model_scratch *sc,
+		 uint32_t candidates, const uint8_t *payload, uint32_t len,
+		 uint32_t *req, uint32_t *resp)
+{
+	struct pl_model_bits bits = {{0}};
+	int rc = 0;
+
+	*req = *resp = 0;
+	if (candidates == 0 || len == 0)
+		return 0;
+	if (candidates & s->bytes_models)
+		for (unsigned i = 0; i < s->nb_matchers; i++) {
+			const struct pl_matcher *m = &s->matchers[i];
+			if (m->kind == MATCHER_BYTES &&
+			    (candidates >> m->model & 1) &&
+			    pl_bytes_match(&m->bytes, payload, len))
+				bits.w[i >> 6] |= 1ULL << (i & 63);
+		}
+	if ((candidates & s->regex_models) && s->db &&
+	    hs_scan(s->db, (const char *)payload, len, 0, sc->hs, on_match,
+		    &bits) != HS_SUCCESS)
+		rc = -5; /* -EIO */
+	for (uint32_t c = candidates; c; c &= c - 1) {
+		unsigned m = (unsigned)__builtin_ctz(c);
+		const struct pl_model *md = &s->models[m];
+		if (md->has_dir[0] && pl_expr_eval(&md->eval[0], &bits))
+			*req |= 1U << m;
+		if (md->has_dir[1] && pl_expr_eval(&md->eval[1], &bits))
+			*resp |= 1U << m;
+	}
+	return rc;
+}
+
+uint32_t
+pl_model_select(const struct pl_model_set *s, uint32_t req_seen,
+		uint32_t resp_seen)
+{
+	uint32_t out = 0;
+	for (uint32_t c = req_seen | resp_seen; c; c &= c - 1) {
+		unsigned m = (unsigned)__builtin_ctz(c);
+		unsigned v = (req_seen >> m & 1) | (resp_seen >> m & 1) << 1;
+		if (s->models[m].select >> v & 1)
+			out |= 1U << m;
+	}
+	return out;
+}

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef PL_MODEL_H
+#define PL_MODEL_H
+
+/**
+ * @file
+ * Protocol data models (ProtoIoT schema, docs/models.md): loading and
+ * validation, Byteseek and regex automata, eval/select expressions, and the
+ * per-payload detection a worker runs on unclassified flows.
+ *
+ * No DPDK: a set is built once at start-up, then only read; each worker
+ * has its own scratch.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/** A set of byte values (bit b set: byte b belongs). */
+struct pl_byteset {
+	uint64_t w[4];
+};
+
+static inline bool
+pl_byteset_has(const struct pl_byteset *s, uint8_t b)
+{
+	return (s->w[b >> 6] >> (b & 63)) & 1;
+}
+
+/** A compiled Byteseek pattern: a fixed-length sequence of byte sets. */
+struct pl_bytes_pattern {
+	struct pl_byteset *sets;
+	uint32_t len;
+	int32_t index;      /**< offset it must match at, or -1: anywhere */
+	uint8_t first_byte; /**< the only value of sets[0], if first_single */
+	bool first_single;
+};
+
+/**
+ * Compile a Byteseek pattern (syntax in byteseek.c and docs/models.md).
+ * @param index  payload offset the pattern is anchored at, -1 for anywhere
+ * @param err    receives "what was expected, found what at offset N"
+ * @return 0, -EINVAL (syntax; err set), -ENOMEM.
+ */
+int pl_bytes_compile(const char *src, int32_t index,
+		     struct pl_bytes_pattern *out, char *err, size_t errlen);
+
+/** Release a compiled pattern. */
+void pl_bytes_free(struct pl_bytes_pattern *p);
+
+/** Whether the pattern occurs in data (at its index, or anywhere). */
+bool pl_bytes_match(const struct pl_bytes_pattern *p, const uint8_t *data,
+		    uint32_t len);
+
+/** Most matchers over all models (bits of struct pl_model_bits). */
+#define PL_MODEL_MAX_MATCHERS 256
+/** Most models in a set (bits of a model mask). */
+#define PL_MODEL_MAX 32
+/** Longest compiled expression, in operations. */
+#define PL_EXPR_MAX 64
+
+struct pl_model_bits {
+	uint64_t w[PL_MODEL_MAX_MATCHERS / 64];
+};
+
+/** An eval or select expression compiled to postfix operations. */
+struct pl_expr {
+	uint16_t n;
+	uint16_t op[PL_EXPR_MAX];
+};
+
+/**
+ * Resolves an identifier of an expression to a bit index.
+ * @return the index (>= 0), or -1 if the identifier is unknown.
+ */
+typedef int (*pl_expr_resolve_t)(const char *ident, size_t len, void *arg);
+
+/**
+ * Compile an expression of identifiers, `&`, `|`, `!` and parentheses
+ * (precedence ! > & > |).
+ * @return 0, or -EINVAL with err set ("expected ..., found ... at offset N").
+ */
+int pl_expr_compile(const char *src, pl_expr_resolve_t resolve, void *arg,
+		    struct pl_expr *out, char *err, size_t errlen);
+
+/** Evaluate a compiled expression on a bitmap. */
+bool pl_expr_eval(const struct pl_expr *e, const struct pl_model_bits *bits);
+
+/** Traffic mode of a packet's destination (metadata traffic-mode). */
+enum pl_model_mode {
+	PL_MODE_UNICAST = 0,
+	PL_MODE_BROADCAST = 1,
+	PL_MODE_MULTICAST = 2,
+};
+
+/** Which direction(s) of a flow satisfied a model. */
+#define PL_MATCHED_REQUEST 1
+#define PL_MATCHED_RESPONSE 2
+
+struct pl_model_set;
+struct pl_model_scratch;
+
+/**
+ * Load every `*.json` file of dir (in name order) and compile them.
+ * A bad file stops the load: err receives "file: json.path: what was
+ * expected, what was found". Unknown keys are reported to warn (one line
+ * each, may be NULL) and otherwise ignored.
+ * @return the set, or NULL with err set.
+ */
+struct pl_model_set *pl_model_set_load(const char *dir, char *err,
+				       size_t errlen,
+				       void (*warn)(const char *msg));
+
+/** Free a set; NULL is a no-op. */
+void pl_model_set_free(struct pl_model_set *s);
+
+/** Number of models in the set. */
+unsigned pl_model_count(const struct pl_model_set *s);
+
+/** A model's abbreviation (info.abbreviation), e.g. "tls". */
+const char *pl_model_name(const struct pl_model_set *s, unsigned model);
+
+/** Whether port is one of the model's metadata server ports. */
+bool pl_model_std_port(const struct pl_model_set *s, unsigned model,
+		       uint16_t port);
+
+/** Milliseconds the last pl_model_set_load spent compiling. */
+double pl_model_compile_ms(const struct pl_model_set *s);
+
+/**
+ * Allocate the scratch one worker needs to inspect payloads.
+ * @return the scratch, or NULL (no memory).
+ */
+struct pl_model_scratch *pl_model_scratch_alloc(const struct pl_model_set *s);
+
+/** Free a scratch; NULL is a no-op. */
+void pl_model_scratch_free(struct pl_model_scratch *sc);
+
+/**
+ * Models a packet may belong to, from the metadata pre-filters.
+ * @param ether_type  0x0800 or 0x86dd
+ */
+uint32_t pl_model_candidates(const struct pl_model_set *s, uint16_t ether_type,
+			     uint8_t ip_proto, enum pl_model_mode mode);
+
+/**
+ * Run the automata of the candidate models on one payload.
+ * @param req   out: models whose request eval holds on this payload
+ * @param resp  out: models whose response eval holds
+ * @return 0, or -EIO if the regex engine failed (counted by the caller).
+ */
+int pl_model_inspect(const struct pl_model_set *s,
+		     struct pl_model_scratch *sc, uint32_t candidates,
+		     const uint8_t *payload, uint32_t len, uint32_t *req,
+		     uint32_t *resp);
+
+/** Models whose select expression holds given what a flow has seen. */
+uint32_t pl_model_select(const struct pl_model_set *s, uint32_t req_seen,
+			 uint32_t resp_seen);
+
+#endif /* PL_MODEL_H */
