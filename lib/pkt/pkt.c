@@ -377,13 +377,36 @@ pl_pkt_decode(const uint8_t *data, uint32_t cap_len, uint32_t wire_len,
 	if (m->nb_vlan > 1)
 		m->flags |= PL_PKT_F_QINQ;
 	off += 2;
+	/* ISP access and core links: IP inside PPPoE sessions and MPLS. */
+	if (type == 0x8864 && off + 8 <= cap_len) {
+		uint16_t ppp = rd16(data + off + 6);
+		if (ppp == 0x0021 || ppp == 0x0057) {
+			type = ppp == 0x0021 ? 0x0800 : 0x86dd;
+			off += 8;
+		}
+	} else if (type == 0x8847 || type == 0x8848) {
+		uint32_t o = off;
+		for (int i = 0; i < MAX_VLAN_TAGS && o + 4 <= cap_len; i++) {
+			uint32_t bottom = data[o + 2] & 1;
+			o += 4;
+			if (!bottom)
+				continue;
+			if (o < cap_len && (data[o] >> 4) == 4)
+				type = 0x0800;
+			else if (o < cap_len && (data[o] >> 4) == 6)
+				type = 0x86dd;
+			if (type != 0x8847 && type != 0x8848)
+				off = o;
+			break;
+		}
+	}
 	if (type == 0x0800 || type == 0x86dd) {
 		enum pl_pkt_result r = decode_ip(data, cap_len, off, type, m);
-		if (data[0] & 1) /* group bit of the destination MAC */
-			m->cast = (data[0] & data[1] & data[2] & data[3] &
-				   data[4] & data[5]) == 0xff
-					  ? PL_CAST_BROADCAST
-					  : PL_CAST_MULTICAST;
+		/* A subnet-directed broadcast is told only by its MAC. */
+		if (m->cast == PL_CAST_UNICAST &&
+		    (data[0] & data[1] & data[2] & data[3] & data[4] &
+		     data[5]) == 0xff)
+			m->cast = PL_CAST_BROADCAST;
 		return r;
 	}
 	m->ether_type = type;
