@@ -10,24 +10,13 @@
 #include "export.h"
 
 /* ICMP messages without a reply type are one-way: the spec keeps their
- * sender first instead of ordering the endpoints. */
+ * sender first instead of ordering the endpoints. pl_pkt_decode put the
+ * reply type in the other port of two-way messages. */
 static int
 icmp_one_way(const struct pl_flow_key *k, uint16_t type, uint16_t other)
 {
-	(void)k;
-	/* pl_pkt_decode put the reply type in the other port for two-way
-	 * messages, the code otherwise; a code can equal a reply type only
-	 * by accident, so test the known pairs. */
-	static const uint16_t v4[][2] = {{8, 0}, {13, 14}, {15, 16},
-					 {17, 18}, {10, 9}};
-	static const uint16_t v6[][2] = {{128, 129}, {133, 134}, {135, 136},
-					 {130, 131}, {144, 145}};
-	const uint16_t(*t)[2] = k->family == PL_FAMILY_IPV4 ? v4 : v6;
-	for (int i = 0; i < 5; i++)
-		if ((t[i][0] == type && t[i][1] == other) ||
-		    (t[i][1] == type && t[i][0] == other))
-			return 0;
-	return 1;
+	return type > 255 ||
+	       pl_pkt_icmp_counterpart(k->family, (uint8_t)type) != other;
 }
 
 int

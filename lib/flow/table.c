@@ -76,7 +76,8 @@ pl_flow_table_create(const char *name, uint32_t capacity, int socket)
 	t->h = rte_hash_create(&p);
 	if (t->h == NULL)
 		goto fail;
-	t->capacity = (uint32_t)rte_hash_max_key_id(t->h) + 1;
+	/* Key positions run from 0 to entries - 1. */
+	t->capacity = (uint32_t)rte_hash_max_key_id(t->h);
 	t->flows = rte_zmalloc_socket("pl_flows",
 				      sizeof(struct pl_flow) * t->capacity,
 				      RTE_CACHE_LINE_SIZE, socket);

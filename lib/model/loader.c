@@ -26,8 +26,8 @@ struct loader {
 	void (*warn)(const char *msg);
 	/* regex matchers waiting for the Hyperscan compile */
 	char *regex[PL_MODEL_MAX_MATCHERS];
-	char regex_path[PL_MODEL_MAX_MATCHERS][160];
-	char regex_file[PL_MODEL_MAX_MATCHERS][64];
+	char regex_path[PL_MODEL_MAX_MATCHERS][256];
+	char regex_file[PL_MODEL_MAX_MATCHERS][256];
 	unsigned regex_id[PL_MODEL_MAX_MATCHERS];
 	unsigned nb_regex;
 };

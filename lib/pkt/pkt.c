@@ -43,14 +43,14 @@ rd32(const uint8_t *p)
 	       (uint32_t)p[2] << 8 | p[3];
 }
 
-/* The reply type of an ICMP request (and back); -1 for one-way messages. */
-static int
-icmp_counterpart(uint8_t family, uint8_t type)
+int
+pl_pkt_icmp_counterpart(uint8_t family, uint8_t type)
 {
+	/* The pairs of the Community ID spec (v1). */
 	static const uint8_t v4[][2] = {{8, 0},   {13, 14}, {15, 16},
 					{17, 18}, {10, 9}};
 	static const uint8_t v6[][2] = {{128, 129}, {133, 134}, {135, 136},
-					{130, 131}, {144, 145}};
+					{130, 131}, {144, 145}, {139, 140}};
 	const uint8_t(*t)[2] = family == PL_FAMILY_IPV4 ? v4 : v6;
 	size_t n = family == PL_FAMILY_IPV4 ? sizeof(v4) / sizeof(v4[0])
 					    : sizeof(v6) / sizeof(v6[0]);
@@ -134,7 +134,7 @@ decode_l4(const uint8_t *data, uint32_t cap, uint32_t off, uint32_t l4_wire,
 		if (avail < 4)
 			return PL_PKT_ICMP_TRUNCATED;
 		hlen = 4;
-		int reply = icmp_counterpart(m->key.family, p[0]);
+		int reply = pl_pkt_icmp_counterpart(m->key.family, p[0]);
 		m->key.port[0] = p[0];
 		m->key.port[1] = reply >= 0 ? (uint16_t)reply : p[1];
 		break;
@@ -418,6 +418,11 @@ pl_pkt_decode(const uint8_t *data, uint32_t cap_len, uint32_t wire_len,
 		memcpy(m->key.addr[0], data + 6, 6);
 		memcpy(m->key.addr[1], data, 6);
 		m->key.port[0] = type >= 0x0600 ? type : 0;
+		if (data[0] & 1)
+			m->cast = (data[0] & data[1] & data[2] & data[3] &
+				   data[4] & data[5]) == 0xff
+					  ? PL_CAST_BROADCAST
+					  : PL_CAST_MULTICAST;
 		int c = memcmp(m->key.addr[0], m->key.addr[1], 6);
 		m->dir = c > 0;
 		if (c > 0) {

@@ -52,7 +52,9 @@ enum pl_pkt_family {
 };
 
 /**
- * Canonical (direction-free) flow key: side 0 is the lower (address, port).
+ * Canonical (direction-free) flow key: the two sides are ordered by address
+ * (compared as two host-order words), then port; the order is arbitrary but
+ * the same for both directions.
  * IPv4 addresses take the first 4 bytes of addr[i], the rest is zero.
  * L2 keys: addr[i] holds a MAC in its first 6 bytes, port[0] the ether-type.
  * ICMP keys: ports are the type and its reply type (or the code for one-way
@@ -157,6 +159,14 @@ pl_pkt_worker_of(uint32_t hash, unsigned nb_workers)
 	h ^= h >> 12;
 	return (unsigned)(((uint64_t)h * nb_workers) >> 32);
 }
+
+/**
+ * The reply type of an ICMP or ICMPv6 request type, or the request type of
+ * a reply (echo, timestamp, information, address mask, router, neighbour,
+ * MLD, node information, ...), as paired by the Community ID spec.
+ * @return the counterpart type, or -1 for one-way messages.
+ */
+int pl_pkt_icmp_counterpart(uint8_t family, uint8_t type);
 
 /**
  * Format a key side's address (IPv4, IPv6 or MAC) into buf.
