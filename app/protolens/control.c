@@ -15,6 +15,7 @@
 #include <rte_ethdev.h>
 
 #include "export.h"
+#include "model.h"
 #include "protolens.h"
 
 #define RECORD_BURST 64
@@ -114,6 +115,9 @@ summary_json(struct control *c, const struct pl_lcore_stats *t,
 		json_object_set_new(s, "trace_packets",
 				    json_integer((json_int_t)app->expected));
 	json_object_set_new(s, "elapsed_s", json_real(elapsed));
+	if (app->models)
+		json_object_set_new(s, "models_compile_ms",
+				    json_real(pl_model_compile_ms(app->models)));
 	json_object_set_new(pk, "received", json_integer((json_int_t)t->rx_packets));
 	json_object_set_new(pk, "bytes", json_integer((json_int_t)t->rx_bytes));
 	json_object_set_new(pk, "decoded", json_integer((json_int_t)t->decoded));

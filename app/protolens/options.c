@@ -54,14 +54,15 @@ static const struct opt_def defs[] = {
 	{OPT_RECORD_RING, "record-ring-size", "N", 64, 1U << 22,
 	 "flow records each worker's ring to control holds (power of two, "
 	 "default 65536)"},
-	{OPT_MEM, "mem", "MB", 64, 1U << 20,
-	 "pcap mode: EAL memory in MB (default: enough for --flows and the "
-	 "trace)"},
+	{OPT_MEM, "mem", "MB", 0, 1U << 20,
+	 "pcap mode: EAL memory in MB (default 0: enough for --flows and "
+	 "the trace)"},
 	{OPT_REPLAY, "replay", NULL, 0, 0,
 	 "pcap mode: replay the trace from memory forever (benchmark; set "
 	 "--duration)"},
-	{OPT_DURATION, "duration", "SEC", 1, 1U << 30,
-	 "stop after SEC seconds of wall time"},
+	{OPT_DURATION, "duration", "SEC", 0, 1U << 30,
+	 "stop after SEC seconds of wall time (default 0: at the end of the "
+	 "trace, or on SIGINT)"},
 	{OPT_PORT, "port", "N", 0, 1023, "NIC mode: ethdev port (default 0)"},
 	{OPT_MODELS, "models", "DIR", 0, 0,
 	 "protocol models to load, every *.json of DIR (default: the "
@@ -140,7 +141,7 @@ apply(struct pl_options *o, const struct opt_def *d, const char *v,
       const char *where, int depth)
 {
 	uint64_t x = 0;
-	if (d->arg && d->min + d->max > 0 && parse_uint(where, d, v, &x) < 0)
+	if (d->arg && d->max > 0 && parse_uint(where, d, v, &x) < 0)
 		return -1;
 	switch (d->id) {
 	case OPT_PCAP: o->pcap = strdup(v); break;
