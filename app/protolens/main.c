@@ -302,7 +302,8 @@ main(int argc, char **argv)
 	}
 	if (app.opt.pcap) {
 		int link;
-		int64_t n = pl_trace_count(app.opt.pcap, &link);
+		int64_t n = pl_trace_count(app.opt.pcap, &link, &app.cuts,
+					   &app.nb_cuts);
 		if (n < 0)
 			return 1;
 		app.expected = (uint64_t)n;
@@ -395,5 +396,6 @@ main(int argc, char **argv)
 out:
 	rte_eal_cleanup();
 	pl_model_set_free(app.models);
+	free(app.cuts);
 	return rc;
 }

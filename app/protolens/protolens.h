@@ -91,6 +91,12 @@ struct pl_worker {
 
 struct pl_model_set;
 
+/** Frames of a trace captured shorter than they were: their true length. */
+struct pl_trace_cut {
+	uint64_t index;    /**< position in the trace, from 0 */
+	uint32_t orig_len; /**< length on the wire */
+};
+
 struct pl_app {
 	struct pl_options opt;
 	struct pl_model_set *models; /**< NULL with --no-inspect */
@@ -98,6 +104,11 @@ struct pl_app {
 	bool pipeline;            /**< RX lcore feeds workers through rings */
 	bool offline;             /**< a trace: wait on full rings, never drop */
 	uint64_t expected;        /**< packets in the trace, 0 if unknown */
+	/* The pcap PMD gives the captured length only: the true lengths of
+	 * cut frames, in trace order, for the RX lcore to restore. */
+	struct pl_trace_cut *cuts;
+	size_t nb_cuts;
+	size_t next_cut;
 	int ts_offset;            /**< mbuf timestamp dynfield, -1 if none */
 	enum pl_pkt_link link;    /**< what frames start with */
 	unsigned rx_lcore;
@@ -118,11 +129,15 @@ int pl_options_parse(struct pl_options *o, int argc, char **argv);
 void pl_options_usage(FILE *f);
 
 /**
- * Check a trace with libpcap, count its packets and give its link type.
+ * Check a trace with libpcap, count its packets, give its link type and
+ * the true lengths of the frames captured shorter than they were (*cuts:
+ * malloc'ed, NULL if none; past 16M cut frames the rest are left out and
+ * their lengths come from the IP header).
  * @return the packet count (> 0), or -1 after printing a one-line error
  *         (missing, unreadable, not pcap/pcapng, empty, truncated).
  */
-int64_t pl_trace_count(const char *path, int *link);
+int64_t pl_trace_count(const char *path, int *link, struct pl_trace_cut **cuts,
+		       size_t *nb_cuts);
 
 /** Decode a burst in place: fills each mbuf's meta. Cost: ~60 cycles/pkt. */
 unsigned pl_rx_decode_burst(struct pl_app *app, struct rte_mbuf **pkts,

@@ -39,10 +39,14 @@ pl_rx_decode_burst(struct pl_app *app, struct rte_mbuf **pkts, unsigned n,
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		struct pl_pkt_meta *meta = PL_META(m);
+		uint32_t wire = m->pkt_len;
+		/* Only the trace's single RX queue sees packets in file order. */
+		if (unlikely(app->next_cut < app->nb_cuts) &&
+		    app->cuts[app->next_cut].index == st->rx_packets)
+			wire = app->cuts[app->next_cut++].orig_len;
 		enum pl_pkt_result r =
 			pl_pkt_decode(rte_pktmbuf_mtod(m, const uint8_t *),
-				      m->data_len, m->pkt_len, app->link,
-				      meta);
+				      m->data_len, wire, app->link, meta);
 		st->rx_packets++;
 		if (unlikely(r != PL_PKT_OK)) {
 			st->rx_bytes += m->pkt_len;

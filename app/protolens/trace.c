@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -14,8 +15,11 @@
 
 #include "protolens.h"
 
+#define MAX_CUTS (16u << 20)
+
 int64_t
-pl_trace_count(const char *path, int *link)
+pl_trace_count(const char *path, int *link, struct pl_trace_cut **cuts,
+	       size_t *nb_cuts)
 {
 	char err[PCAP_ERRBUF_SIZE];
 	struct stat st;
@@ -63,20 +67,40 @@ pl_trace_count(const char *path, int *link)
 	const u_char *data;
 	int64_t n = 0;
 	int rc;
-	while ((rc = pcap_next_ex(p, &h, &data)) == 1)
+	size_t cap = 0;
+	*cuts = NULL;
+	*nb_cuts = 0;
+	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
+		if (h->len > h->caplen && *nb_cuts < MAX_CUTS) {
+			if (*nb_cuts == cap) {
+				cap = cap ? cap * 2 : 1024;
+				struct pl_trace_cut *c =
+					realloc(*cuts, cap * sizeof(*c));
+				if (c == NULL)
+					break; /* lengths from IP headers */
+				*cuts = c;
+			}
+			(*cuts)[(*nb_cuts)++] = (struct pl_trace_cut){
+				.index = (uint64_t)n, .orig_len = h->len};
+		}
 		n++;
+	}
 	if (rc == PCAP_ERROR) {
 		fprintf(stderr,
 			"protolens: %s: unreadable after packet %" PRId64
 			": %s\n",
 			path, n, pcap_geterr(p));
 		pcap_close(p);
+		free(*cuts);
+		*cuts = NULL;
 		return -1;
 	}
 	pcap_close(p);
 	if (n == 0) {
 		fprintf(stderr, "protolens: %s: the trace holds no packets\n",
 			path);
+		free(*cuts);
+		*cuts = NULL;
 		return -1;
 	}
 	return n;
