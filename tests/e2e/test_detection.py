@@ -194,8 +194,38 @@ def check_published(c):
             pub is not None and not pub, err or str(pub))
 
 
+def check_seventh_model(c):
+    """A model file added to a copy of models/ works without recompiling; a flow that
+    two models select names the first (load order) and lists the other."""
+    import json
+    import shutil
+    from common import ROOT, tmpdir
+    d = tmpdir("models")
+    for f in glob.glob(os.path.join(ROOT, "models", "*.json")):
+        shutil.copy(f, d)
+    labua = {"info": {"abbreviation": "labua"},
+             "metadata": {"ether-types": ["0x0800", "0x86DD"], "ip-protocols": [6],
+                          "server-port": {"port": [8080]}},
+             "contents": {"request": {"matchers": [{"id": 1, "matcher-type": "matcher:regex",
+                                                    "matcher-pattern": {"pattern": "\\r\\nUser-Agent: protolens-lab/"}}],
+                                      "eval": "1"},
+                          "protocol": "request"}}
+    with open(os.path.join(d, "zz-labua.json"), "w") as f:
+        json.dump(labua, f)
+    ours, err = our_protocols(trace("lab.pcap"), "--models", d)
+    want = {("tcp", canon(a, sp, b, dp)) for sp, dp, a, b in
+            tshark_fields(trace("lab.pcap"), ["tcp.srcport", "tcp.dstport", "ip.src", "ip.dst"],
+                          "-Y", 'http.user_agent == "protolens-lab/1.0"')}
+    got = {k for k, f in (ours or {}).items() if "labua" in f.get("also_matched", [])}
+    c.check("lab.pcap: a 7th model file loads and matches the flows with its user agent (%d)"
+            % len(want), ours is not None and want and got == want, err or "got %s" % got)
+    c.check("lab.pcap: those flows are named http (first in load order), labua is listed",
+            ours is not None and all(ours[k]["proto"] == "http" for k in got))
+
+
 def main():
     c = Checks()
+    check_seventh_model(c)
     check_against_ndpi(c)
     check_odd_ports(c)
     check_published(c)
