@@ -128,32 +128,50 @@ pl_flow_table_lookup_bulk(struct pl_flow_table *t,
 	const void *keys[PL_FLOW_BULK_MAX];
 	hash_sig_t sigs[PL_FLOW_BULK_MAX];
 	int32_t pos[PL_FLOW_BULK_MAX];
-	unsigned full = 0;
+	uint8_t slot[PL_FLOW_BULK_MAX]; /* packet -> unique key */
+	uint64_t created = 0;           /* unique keys added by this call */
+	unsigned u = 0, full = 0;
 
+	/* Packets of one flow often come in runs (a TCP transfer): look each
+	 * run's key up once. */
 	*is_new = 0;
 	for (unsigned i = 0; i < n; i++) {
-		keys[i] = &metas[i]->key;
-		sigs[i] = metas[i]->hash;
+		const struct pl_pkt_meta *m = metas[i];
+		if (u > 0 && sigs[u - 1] == m->hash &&
+		    memcmp(keys[u - 1], &m->key, sizeof(m->key)) == 0) {
+			slot[i] = (uint8_t)(u - 1);
+			continue;
+		}
+		keys[u] = &m->key;
+		sigs[u] = m->hash;
+		slot[i] = (uint8_t)u++;
 	}
-	rte_hash_lookup_with_hash_bulk(t->h, keys, sigs, n, pos);
-	for (unsigned i = 0; i < n; i++) {
-		if (pos[i] >= 0) {
-			idx[i] = (uint32_t)pos[i];
-			rte_prefetch0(&t->flows[pos[i]]);
+	rte_hash_lookup_with_hash_bulk(t->h, keys, sigs, u, pos);
+	for (unsigned k = 0; k < u; k++) {
+		if (pos[k] >= 0) {
+			rte_prefetch0(&t->flows[pos[k]]);
 			continue;
 		}
 		/* Adding an existing key returns its position, so a flow
 		 * created earlier in this burst is found here too. */
-		int32_t p = rte_hash_add_key_with_hash(t->h, keys[i], sigs[i]);
-		if (p < 0) {
+		pos[k] = rte_hash_add_key_with_hash(t->h, keys[k], sigs[k]);
+		if (pos[k] >= 0 && !t->flows[pos[k]].in_use) {
+			t->flows[pos[k]] = (struct pl_flow){.in_use = 1};
+			created |= 1ULL << k;
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = slot[i];
+		if (pos[k] < 0) {
 			idx[i] = UINT32_MAX;
 			full++;
 			continue;
 		}
-		idx[i] = (uint32_t)p;
-		if (!t->flows[p].in_use) {
-			t->flows[p] = (struct pl_flow){.in_use = 1};
+		idx[i] = (uint32_t)pos[k];
+		/* Only the first packet of a new flow initialises it. */
+		if (created & (1ULL << k)) {
 			*is_new |= 1ULL << i;
+			created &= ~(1ULL << k);
 		}
 	}
 	return full;
