@@ -423,7 +423,7 @@ pl_pkt_decode(const uint8_t *data, uint32_t cap_len, uint32_t wire_len,
 				   data[4] & data[5]) == 0xff
 					  ? PL_CAST_BROADCAST
 					  : PL_CAST_MULTICAST;
-		int c = memcmp(m->key.addr[0], m->key.addr[1], 6);
+		int c = addr_cmp(m->key.addr[0], m->key.addr[1]);
 		m->dir = c > 0;
 		if (c > 0) {
 			uint8_t a[6];
