@@ -64,4 +64,62 @@ enum pl_dissect_result {
 	PL_DISSECT_NOT_MINE = 2,  /**< not this protocol: nothing written */
 };
 
+/* DNS */
+/**
+ * One DNS or mDNS message (a UDP datagram): header, questions, and the
+ * records of all three sections (docs/attrs/dns.md).
+ */
+enum pl_dissect_result pl_dns_dissect(const uint8_t *p, size_t len,
+				      struct pl_attrs *out);
+/** DNS over TCP: the head of a stream, starting with the 2-byte length
+ * (RFC 1035 4.2.2); the first message is dissected. */
+enum pl_dissect_result pl_dns_dissect_tcp(const uint8_t *p, size_t len,
+					  struct pl_attrs *out);
+/* end DNS */
+
+/* HTTP */
+/** The head of one direction of an HTTP/1.x stream: request or response
+ * line and header block (docs/attrs/http.md). Credentials are never
+ * written, only whether one is present and a short hash. */
+enum pl_dissect_result pl_http_dissect(const uint8_t *p, size_t len,
+				       struct pl_attrs *out);
+/* end HTTP */
+
+/* NTP */
+/** One NTP datagram (RFC 5905; control mode 6 and private mode 7 headers
+ * too) (docs/attrs/ntp.md). */
+enum pl_dissect_result pl_ntp_dissect(const uint8_t *p, size_t len,
+				      struct pl_attrs *out);
+/* end NTP */
+
+/* DHCP */
+/** One DHCP (or BOOTP) datagram (RFC 2131/2132) (docs/attrs/dhcp.md). */
+enum pl_dissect_result pl_dhcp_dissect(const uint8_t *p, size_t len,
+				       struct pl_attrs *out);
+/* end DHCP */
+
+/* SSDP */
+/** One SSDP datagram (UPnP Device Architecture 2.0, HTTPU/HTTPMU):
+ * start line and discovery headers (docs/attrs/ssdp.md). */
+enum pl_dissect_result pl_ssdp_dissect(const uint8_t *p, size_t len,
+				       struct pl_attrs *out);
+/* end SSDP */
+
+/* TLS */
+
+/**
+ * TLS (lib/proto/tls.c, attributes in docs/attrs/tls.md): the first
+ * ClientHello or ServerHello of one direction's reassembled head (several
+ * records; a handshake message may span records), with JA3/JA4/JA3S, and
+ * the leaf of the first Certificate message (TLS 1.2 and below).
+ * @return PL_DISSECT_NOT_MINE unless p starts like a TLS record (content
+ *   type 20-24, version 0x0300-0x0304); PL_DISSECT_MALFORMED (with
+ *   `"malformed":true`) if the hello or the leaf certificate is cut or
+ *   inconsistent, or the record layer is; else PL_DISSECT_OK.
+ */
+enum pl_dissect_result pl_tls_dissect(const uint8_t *p, size_t len,
+				      struct pl_attrs *out);
+
+/* end TLS */
+
 #endif /* PL_PROTO_H */

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef PL_PROTO_INTERNAL_H
+#define PL_PROTO_INTERNAL_H
+
+/*
+ * Helpers shared by the text dissectors (http.c, ssdp.c) and the binary
+ * ones (dns.c, dhcp.c, ntp.c). Everything here works on (pointer, length)
+ * spans and never reads outside them; nothing allocates. Static inline so
+ * that each dissector stays one self-contained object file.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "proto.h"
+
+/** A view into the input buffer. */
+struct pl_span {
+	const uint8_t *p;
+	size_t len;
+};
+
+static inline uint16_t
+pl_rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t
+pl_rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint8_t
+pl_lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+/** Case-insensitive comparison of a span with a NUL-terminated literal. */
+static inline bool
+pl_span_ieq(struct pl_span s, const char *lit)
+{
+	size_t n = strlen(lit);
+	if (s.len != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (pl_lower(s.p[i]) != pl_lower((uint8_t)lit[i]))
+			return false;
+	return true;
+}
+
+/** Does the span contain lit (case-insensitive)? */
+static inline bool
+pl_span_icontains(struct pl_span s, const char *lit)
+{
+	size_t n = strlen(lit);
+	for (size_t i = 0; n <= s.len && i <= s.len - n; i++) {
+		size_t k = 0;
+		while (k < n && pl_lower(s.p[i + k]) == pl_lower((uint8_t)lit[k]))
+			k++;
+		if (k == n)
+			return true;
+	}
+	return false;
+}
+
+/** Strip spaces and tabs (HTTP OWS) at both ends. */
+static inline struct pl_span
+pl_span_trim(struct pl_span s)
+{
+	while (s.len && (s.p[0] == ' ' || s.p[0] == '\t')) {
+		s.p++;
+		s.len--;
+	}
+	while (s.len && (s.p[s.len - 1] == ' ' || s.p[s.len - 1] == '\t'))
+		s.len--;
+	return s;
+}
+
+/**
+ * Next line of a text header block, starting at *pos. The line excludes its
+ * LF and an optional CR before it (RFC 9112 section 2.2 lets recipients
+ * accept a bare LF). Returns true when a whole line was found; false when
+ * the buffer ends first, in which case *line is the cut remainder.
+ */
+static inline bool
+pl_next_line(const uint8_t *buf, size_t len, size_t *pos,
+	     struct pl_span *line)
+{
+	size_t start = *pos;
+	const uint8_t *lf = start < len ?
+		memchr(buf + start, '\n', len - start) : NULL;
+	if (!lf) {
+		line->p = buf + start;
+		line->len = start < len ? len - start : 0;
+		*pos = len;
+		return false;
+	}
+	size_t end = (size_t)(lf - buf);
+	*pos = end + 1;
+	if (end > start && buf[end - 1] == '\r')
+		end--;
+	line->p = buf + start;
+	line->len = end - start;
+	return true;
+}
+
+/** RFC 9110 tchar: the characters of a method or header name. */
+static inline bool
+pl_is_tchar(uint8_t c)
+{
+	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z'))
+		return true;
+	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/**
+ * Split a header line into name and value (value trimmed of OWS).
+ * False when the line has no colon or the name is empty or not a token.
+ */
+static inline bool
+pl_header_split(struct pl_span line, struct pl_span *name,
+		struct pl_span *value)
+{
+	const uint8_t *colon = memchr(line.p, ':', line.len);
+	if (!colon || colon == line.p)
+		return false;
+	name->p = line.p;
+	name->len = (size_t)(colon - line.p);
+	for (size_t i = 0; i < name->len; i++)
+		if (!pl_is_tchar(name->p[i]))
+			return false;
+	value->p = colon + 1;
+	value->len = line.len - name->len - 1;
+	*value = pl_span_trim(*value);
+	return true;
+}
+
+/**
+ * The short hash that correlates secrets without revealing them: the first
+ * 8 hex characters (32 bits) of SHA-256 over the bytes, NUL-terminated.
+ */
+static inline void
+pl_secret_hash(const uint8_t *p, size_t len, char out[9])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t md[SHA256_DIGEST_LENGTH];
+	SHA256(p, len, md);
+	for (int i = 0; i < 4; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[8] = '\0';
+}
+
+/**
+ * A signed integer member. attrs.c has no signed writer yet (NTP's poll and
+ * precision are signed log2 seconds), so a negative value is written as its
+ * magnitude and the '-' inserted before the digits, keeping the writer's
+ * reserve for closers (depth + 2 bytes, see room() in attrs.c). Replace
+ * with a pl_attrs_int in attrs.c when there is one.
+ */
+static inline void
+pl_attrs_sint(struct pl_attrs *a, const char *key, int64_t v)
+{
+	if (v >= 0) {
+		pl_attrs_uint(a, key, (uint64_t)v);
+		return;
+	}
+	uint64_t mag = (uint64_t)(-(v + 1)) + 1;
+	uint32_t before = a->len;
+	bool first = a->first[a->depth];
+	pl_attrs_uint(a, key, mag);
+	if (a->truncated || a->len == before)
+		return;
+	char num[24];
+	int n = snprintf(num, sizeof(num), "%llu", (unsigned long long)mag);
+	uint32_t reserve = (uint32_t)a->depth + 2;
+	if (a->len + 1 + reserve > a->cap) {
+		/* no room for the sign: drop the member, as a full writer does */
+		a->len = before;
+		a->buf[a->len] = '\0';
+		a->first[a->depth] = first;
+		a->truncated = true;
+		return;
+	}
+	uint32_t at = a->len - (uint32_t)n;
+	memmove(a->buf + at + 1, a->buf + at, (size_t)n + 1);
+	a->buf[at] = '-';
+	a->len++;
+}
+
+/** Dotted quad of 4 bytes into out (at least 16 bytes). */
+static inline void
+pl_fmt_ipv4(const uint8_t *p, char out[16])
+{
+	snprintf(out, 16, "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
+}
+
+static inline void
+pl_attrs_ipv4(struct pl_attrs *a, const char *key, const uint8_t *p)
+{
+	char s[16];
+	pl_fmt_ipv4(p, s);
+	pl_attrs_cstr(a, key, s);
+}
+
+#endif /* PL_PROTO_INTERNAL_H */
