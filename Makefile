@@ -15,8 +15,10 @@ all: build
 deps:
 	bash tools/install-deps.sh
 
+# Reconfigured every time: meson picks up new dissector, test and fuzzer
+# files (fs.exists) only when it configures.
 build: deps
-	[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD)
+	meson setup $(BUILD) $$( [ -f $(BUILD)/build.ninja ] && echo --reconfigure )
 	ninja -C $(BUILD)
 
 # Runs protolens on the bundled lab trace and shows what it found.
@@ -35,7 +37,7 @@ test: build
 	$(MAKE) fuzz
 
 test-sanitize: deps
-	[ -f $(SAN_BUILD)/build.ninja ] || meson setup $(SAN_BUILD) \
+	meson setup $(SAN_BUILD) $$( [ -f $(SAN_BUILD)/build.ninja ] && echo --reconfigure ) \
 		-Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
 	ninja -C $(SAN_BUILD)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
@@ -45,7 +47,7 @@ test-sanitize: deps
 # libFuzzer targets (clang, ASan, UBSan), each run for FUZZ_SECONDS from its
 # corpus in tests/fuzz/corpus/NAME (new inputs stay in the build directory).
 fuzz: deps
-	[ -f $(FUZZ_BUILD)/build.ninja ] || CC=clang meson setup $(FUZZ_BUILD) \
+	CC=clang meson setup $(FUZZ_BUILD) $$( [ -f $(FUZZ_BUILD)/build.ninja ] && echo --reconfigure ) \
 		-Dfuzz=true -Dtests=false -Dbuildtype=debugoptimized \
 		-Db_sanitize=address,undefined -Db_lundef=false
 	ninja -C $(FUZZ_BUILD)
