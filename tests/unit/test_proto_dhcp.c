@@ -95,7 +95,8 @@ message(uint8_t *m, uint8_t op, const uint8_t *yiaddr, const uint8_t *siaddr,
 		memcpy(m + 20, siaddr, 4);
 	memcpy(m + 28, "\x00\x0b\x82\x01\xfc\x42", 6);
 	memcpy(m + 236, "\x63\x82\x53\x63", 4);
-	memcpy(m + 240, opts, olen);
+	if (olen)
+		memcpy(m + 240, opts, olen);
 	return 240 + olen;
 }
 
