@@ -139,7 +139,8 @@ void pl_options_usage(FILE *f);
 int64_t pl_trace_count(const char *path, int *link, struct pl_trace_cut **cuts,
 		       size_t *nb_cuts);
 
-/** Decode a burst in place: fills each mbuf's meta. Cost: ~60 cycles/pkt. */
+/** Decode a burst in place: fills each mbuf's meta. Cost: ~55-85
+ * cycles/pkt (its share of the RX lcore in perf, docs/benchmarks.md). */
 unsigned pl_rx_decode_burst(struct pl_app *app, struct rte_mbuf **pkts,
 			    unsigned n, struct pl_lcore_stats *st);
 

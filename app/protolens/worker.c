@@ -182,8 +182,8 @@ account(struct worker_ctx *c, struct rte_mbuf **pkts,
 
 /* A burst is cut where trace time crosses a wheel tick, and the wheel
  * advances there, so expiry is exact to the tick whatever the burst spans.
- * Cost: ~130 cycles per packet of an established flow, ~600 per new flow
- * (see docs/benchmarks.md for the measurement). */
+ * Measured (tools/bench, docs/benchmarks.md): 100-190 cycles per packet of
+ * an established flow, ~2000 per packet that creates a flow. */
 static void
 process_burst(struct worker_ctx *c, struct rte_mbuf **pkts, unsigned n)
 {

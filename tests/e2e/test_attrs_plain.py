@@ -394,16 +394,13 @@ def compare_dns(res, F, dns, got, mdns):
             res.eq(F, P + "data", r.get("data"), None)
 
 
-def check_dns(path):
+def check_dns(path, trace_packets):
     res = Result(path, "dns")
-    root = tshark_pdml(path, "(dns || mdns) && !icmp && !icmpv6")
     packets = []
-    for pkt in root.iter("packet"):
-        protos = {p.get("name"): p for p in pkt.findall("proto")}
+    for frame, protos, _ in trace_packets:
         dns = protos.get("dns") or protos.get("mdns")
-        if dns is None:
-            continue
-        frame = int(deep(protos["frame"], "frame.number"))
+        if dns is None or "icmp" in protos or "icmpv6" in protos:
+            continue  # (a DNS message quoted in an ICMP error is not one we see)
         packets.append((frame, protos, dns, "mdns" in protos))
     streams = {int(deep(p["tcp"], "tcp.stream")) for _, p, _, _ in packets if "tcp" in p}
     heads = tcp_heads(path, streams)
@@ -513,7 +510,7 @@ def compare_http(res, frame, row, got):
         # tshark shows an empty target for a line without one; we leave it out
         res.eq(F, "uri", got.get("uri"), uri or None)
         res.eq(F, "uri_redacted", got.get("uri_redacted", False), redacted)
-        res.eq(F, "version", got.get("version"), first(row, "http.request.version"))
+        res.eq(F, "version", got.get("version"), first(row, "http.request.version") or None)
         res.eq(F, "host", got.get("host"), first(row, "http.host"))
         res.eq(F, "user_agent", got.get("user_agent"), first(row, "http.user_agent"))
         auth = first(row, "http.authorization")
@@ -541,12 +538,21 @@ def compare_http(res, frame, row, got):
                len(row.get("http.response.line", [])))
 
 
-def check_http(path):
+def pdml_row(pkt, names):
+    """A PDML packet as -T fields would give it: field -> every 'show' value."""
+    want = set(names)
+    row = {}
+    for f in pkt.iter("field"):
+        n = f.get("name")
+        if n in want:
+            row.setdefault(n, []).append(f.get("show"))
+    return row
+
+
+def check_http(path, trace_packets):
     res = Result(path, "http")
-    # Without body desegmentation tshark dissects a message's head as soon as its header
-    # block is complete, as the appliance does: a body cut by the capture does not hide it.
-    rows = tshark_fields(path, "http && tcp", HTTP_FIELDS,
-                         opts=["-o", "http.desegment_body:FALSE"])
+    rows = [pdml_row(pkt, HTTP_FIELDS) for _, protos, pkt in trace_packets
+            if "http" in protos and "tcp" in protos]
     streams = {int(r["tcp.stream"][0]) for r in rows}
     heads = tcp_heads(path, streams)
     # tshark's first request or response that starts at each direction's head
@@ -639,22 +645,17 @@ def compare_verdict(res, F, verdict, el, pkt=None):
 # ------------------------------------------------------------------ UDP datagrams
 
 
-def udp_packets(path, dfilter, proto_names, opts=()):
+def udp_packets(trace_packets, proto_names):
     """(frame, protos, proto element, payload bytes) of each datagram tshark dissects as
     one of proto_names."""
-    root = tshark_pdml(path, dfilter, opts)
     out = []
-    for pkt in root.iter("packet"):
-        protos = {}
-        for pr in pkt.findall("proto"):
-            protos.setdefault(pr.get("name"), pr)
+    for frame, protos, _ in trace_packets:
         el = next((protos[n] for n in proto_names if n in protos), None)
         if el is None or "udp" not in protos or "icmp" in protos or "icmpv6" in protos:
             continue
         payload = deep(protos["udp"], "udp.payload")
         if payload is None:
             continue
-        frame = int(deep(protos["frame"], "frame.number"))
         out.append((frame, protos, el, bytes.fromhex(payload.replace(":", ""))))
     return out
 
@@ -779,10 +780,10 @@ def compare_zeek_ntp(res, msgs):
             res.eq(F, "zeek " + theirs + " (ns apart, <= 1000)", abs(d) <= 1000, True)
 
 
-def check_ntp(path):
+def check_ntp(path, trace_packets):
     res = Result(path, "ntp")
     msgs = []
-    for frame, protos, ntp, payload in udp_packets(path, "ntp", ["ntp"]):
+    for frame, protos, ntp, payload in udp_packets(trace_packets, ["ntp"]):
         got, verdict = dissect("ntp", payload)
         res.messages += 1
         compare_verdict(res, frame, verdict, ntp)
@@ -894,10 +895,10 @@ def compare_dhcp(res, F, dhcp, got):
         res.eq(F, "fqdn", got.get("fqdn"), None)
 
 
-def check_dhcp(path):
+def check_dhcp(path, trace_packets):
     res = Result(path, "dhcp")
     msgs = []
-    for frame, protos, dhcp, payload in udp_packets(path, "dhcp", ["dhcp"]):
+    for frame, protos, dhcp, payload in udp_packets(trace_packets, ["dhcp"]):
         got, verdict = dissect("dhcp", payload)
         res.messages += 1
         compare_verdict(res, frame, verdict, dhcp)
@@ -1036,10 +1037,10 @@ def compare_ssdp(res, F, ssdp, got):
                    kid(ssdp, SSDP_TSHARK_FIELDS[ours]))
 
 
-def check_ssdp(path):
+def check_ssdp(path, trace_packets):
     res = Result(path, "ssdp")
     opts = SSDP_DECODE_AS.get(rel(path), [])
-    for frame, protos, ssdp, payload in udp_packets(path, "ssdp", ["ssdp"], opts):
+    for frame, protos, ssdp, payload in udp_packets(trace_packets, ["ssdp"]):
         got, verdict = dissect("ssdp", payload)
         res.messages += 1
         compare_verdict(res, frame, verdict, ssdp)
@@ -1053,31 +1054,39 @@ def check_ssdp(path):
 
 CHECKERS = {"dns": check_dns, "http": check_http, "ntp": check_ntp, "dhcp": check_dhcp,
             "ssdp": check_ssdp}
-PROTO_FILTER = {"dns": "dns || mdns", "http": "http && tcp", "ntp": "ntp", "dhcp": "dhcp",
-                "ssdp": "ssdp"}
+ALL_FILTER = "dns || mdns || ntp || dhcp || ssdp || (http && tcp)"
 
 
-def protocols_in(path):
-    rows = tshark_fields(path, " || ".join("(%s)" % f for f in PROTO_FILTER.values()),
-                         ["frame.protocols"])
-    present = set()
-    for r in rows:
-        layers = set(r["frame.protocols"][0].split(":"))
-        if layers & {"dns", "mdns"}:
-            present.add("dns")
-        if "http" in layers and "tcp" in layers:
-            present.add("http")
-        present |= layers & {"ntp", "dhcp", "ssdp"}
-    if rel(path) in SSDP_DECODE_AS:
-        present.add("ssdp")
-    return present
+def trace_packets(path):
+    """One tshark pass over the trace: (frame, {layer: proto element}, packet element) of
+    every packet of the five protocols. Without HTTP body desegmentation tshark dissects a
+    message's head as soon as its header block is complete, as the appliance does: a body
+    cut by the capture does not hide the head."""
+    opts = ["-o", "http.desegment_body:FALSE"] + SSDP_DECODE_AS.get(rel(path), [])
+    root = tshark_pdml(path, ALL_FILTER, opts)
+    out = []
+    for pkt in root.iter("packet"):
+        protos = {}
+        for pr in pkt.findall("proto"):
+            protos.setdefault(pr.get("name"), pr)
+        out.append((int(deep(protos["frame"], "frame.number")), protos, pkt))
+    return out
 
 
 def run_trace(path):
-    results = []
+    packets = trace_packets(path)
+    layers = set()
+    for _, protos, _ in packets:
+        layers |= set(protos)
+    present = layers & {"ntp", "dhcp", "ssdp"}
+    if layers & {"dns", "mdns"}:
+        present.add("dns")
+    if "http" in layers and "tcp" in layers:
+        present.add("http")
     only = os.environ.get("ATTRS_PROTOS", "").split(",")  # e.g. dns,http
-    for proto in sorted(p for p in protocols_in(path) if only == [""] or p in only):
-        results += CHECKERS[proto](path)
+    results = []
+    for proto in sorted(p for p in present if only == [""] or p in only):
+        results += CHECKERS[proto](path, packets)
     return results
 
 

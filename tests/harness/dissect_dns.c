@@ -1,59 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* dissect_dns [--tcp] FILE: the DNS dissector's attributes of FILE's bytes
- * (one UDP datagram, or with --tcp the head of a TCP stream with its
- * 2-byte length prefix) as one JSON object on stdout, for the differential
- * tests in tests/e2e. The dissector's verdict goes to stderr. Exit 0, or 1
- * when FILE cannot be read. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "proto.h"
-
-#define ATTRS_CAP (64 * 1024)
-
-static const char *const verdicts[] = {"ok", "malformed", "not_mine"};
+/* dissect_dns [--tcp] FILE: the DNS dissector on FILE's bytes
+ * (one UDP datagram, or with --tcp the head of a TCP stream with its 2-byte length prefix). */
+#include "harness.h"
 
 int
 main(int argc, char **argv)
 {
-	bool tcp = argc == 3 && strcmp(argv[1], "--tcp") == 0;
-	if (argc != 2 + tcp) {
-		fprintf(stderr, "usage: %s [--tcp] FILE\n", argv[0]);
-		return 1;
-	}
-	const char *path = argv[1 + tcp];
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		perror(path);
-		return 1;
-	}
-	/* Exactly-sized copy: an over-read shows under ASan. */
-	size_t cap = 4096, len = 0;
-	uint8_t *buf = malloc(cap);
-	size_t n;
-	while (buf && (n = fread(buf + len, 1, cap - len, f)) > 0) {
-		len += n;
-		if (len == cap)
-			buf = realloc(buf, cap *= 2);
-	}
-	if (!buf || ferror(f)) {
-		perror(path);
-		return 1;
-	}
-	fclose(f);
-	uint8_t *msg = malloc(len ? len : 1);
-	memcpy(msg, buf, len);
-	free(buf);
-
-	static char out[ATTRS_CAP];
-	struct pl_attrs a;
-	pl_attrs_init(&a, out, sizeof(out));
-	enum pl_dissect_result r = tcp ? pl_dns_dissect_tcp(msg, len, &a)
-				       : pl_dns_dissect(msg, len, &a);
-	pl_attrs_finish(&a);
-	puts(out);
-	fprintf(stderr, "%s\n", verdicts[r]);
-	free(msg);
-	return 0;
+	return harness_main(argc, argv, pl_dns_dissect, pl_dns_dissect_tcp);
 }
