@@ -42,8 +42,18 @@ TRACES = os.path.join(SHARED, "traces")
 LAB = os.path.join(ROOT, "tests", "data", "lab.pcap")
 HEAD_MAX = 16384  # the appliance's default head per direction (issue 4)
 
-# The lab trace's Basic credential (tests/data/README.md, scenario 4).
-LAB_SECRETS = [b"admin:s3cret", base64.b64encode(b"admin:s3cret")]
+
+def lab_credential():
+    """The lab trace's Basic credential, as tests/data/README.md states it (scenario 4:
+    "`Authorization: Basic` for `user:password`")."""
+    with open(os.path.join(ROOT, "tests", "data", "README.md")) as f:
+        m = re.search(r"Authorization: Basic` for `([^`]+)`", f.read())
+    if not m:
+        sys.exit("tests/data/README.md no longer names the lab's Basic credential")
+    return m.group(1).encode()
+
+
+LAB_SECRETS = [lab_credential(), base64.b64encode(lab_credential())]
 
 # ------------------------------------------------------------------ helpers
 
