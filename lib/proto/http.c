@@ -112,9 +112,10 @@ sb_redact(struct sbuf *s, const uint8_t *secret, size_t n)
 
 /*
  * The URI with secrets replaced: the password of a userinfo in an absolute
- * URI (RFC 3986 3.2.1 deprecates it, clients still send it) and the values
- * of secret-looking query parameters. Returns true if anything was
- * replaced, with the result in s.
+ * URI (RFC 3986 3.2.1 deprecates it, clients still send it), or the whole
+ * userinfo when it has no password part, and the values of secret-looking
+ * query parameters. Returns true if anything was replaced, with the result
+ * in s.
  */
 static bool
 redact_uri(struct pl_span u, struct sbuf *s)
@@ -140,18 +141,26 @@ redact_uri(struct pl_span u, struct sbuf *s)
 		for (size_t k = a; k < end; k++)
 			if (u.p[k] == '@')
 				at = u.p + k; /* the last '@' ends userinfo */
-		const uint8_t *colon = at ? memchr(u.p + a, ':',
-						   (size_t)(at - u.p) - a) : NULL;
+		const uint8_t *colon =
+			at ? memchr(u.p + a, ':', (size_t)(at - u.p) - a) : NULL;
 		if (colon && colon + 1 < at) {
 			size_t pw = (size_t)(colon + 1 - u.p);
 			sb_put(s, u.p, pw);
 			sb_redact(s, colon + 1, (size_t)(at - colon - 1));
 			copied = (size_t)(at - u.p);
 			any = true;
+		} else if (at && !colon && at > u.p + a) {
+			/* a user name alone is often a token:
+			 * https://TOKEN@host/ */
+			sb_put(s, u.p, a);
+			sb_redact(s, u.p + a, (size_t)(at - u.p) - a);
+			copied = (size_t)(at - u.p);
+			any = true;
 		}
 		i = end;
 	}
-	const uint8_t *q = i < u.len ? memchr(u.p + i, '?', u.len - i) : NULL;
+	const uint8_t *q =
+		i < u.len ? memchr(u.p + i, '?', u.len - i) : NULL;
 	if (q) {
 		size_t k = (size_t)(q - u.p) + 1;
 		while (k < u.len && u.p[k] != '#') {
@@ -377,7 +386,8 @@ pl_http_dissect(const uint8_t *p, size_t len, struct pl_attrs *out)
 			if (!have_host && pl_span_ieq(name, "host")) {
 				pl_attrs_str(out, "host", value.p, value.len);
 				have_host = true;
-			} else if (!have_ua && pl_span_ieq(name, "user-agent")) {
+			} else if (!have_ua &&
+				   pl_span_ieq(name, "user-agent")) {
 				pl_attrs_str(out, "user_agent", value.p,
 					     value.len);
 				have_ua = true;

@@ -64,7 +64,8 @@ pl_span_icontains(struct pl_span s, const char *lit)
 	size_t n = strlen(lit);
 	for (size_t i = 0; n <= s.len && i <= s.len - n; i++) {
 		size_t k = 0;
-		while (k < n && pl_lower(s.p[i + k]) == pl_lower((uint8_t)lit[k]))
+		while (k < n &&
+		       pl_lower(s.p[i + k]) == pl_lower((uint8_t)lit[k]))
 			k++;
 		if (k == n)
 			return true;
@@ -186,7 +187,8 @@ pl_attrs_sint(struct pl_attrs *a, const char *key, int64_t v)
 	int n = snprintf(num, sizeof(num), "%llu", (unsigned long long)mag);
 	uint32_t reserve = (uint32_t)a->depth + 2;
 	if (a->len + 1 + reserve > a->cap) {
-		/* no room for the sign: drop the member, as a full writer does */
+		/* no room for the sign: drop the member, as a full
+		 * writer does */
 		a->len = before;
 		a->buf[a->len] = '\0';
 		a->first[a->depth] = first;

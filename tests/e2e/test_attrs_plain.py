@@ -469,12 +469,15 @@ def redact_uri(uri):
     m = re.match(rb"^([^/?]*://)([^/?#]*)", b)
     if m and b"@" in m.group(2):
         userinfo = m.group(2).rsplit(b"@", 1)[0]
+        rest = b[m.end(1) + len(userinfo):]
         if b":" in userinfo:
             user, pw = userinfo.split(b":", 1)
             if pw:
-                rest = b[m.end(1) + len(userinfo):]
                 out = m.group(1) + user + b":<redacted:" + short_hash(pw).encode() + b">" + rest
                 any_ = True
+        elif userinfo:  # a user name alone is often a token
+            out = m.group(1) + b"<redacted:" + short_hash(userinfo).encode() + b">" + rest
+            any_ = True
     q = out.find(b"?")
     if q >= 0:
         frag = out.find(b"#", q)
@@ -1060,6 +1063,31 @@ def check_ssdp(path, trace_packets):
     return [res]
 
 
+def check_suricata_dns_dig(path):
+    """dns_dns-udp-eve-dig/test.yaml: the query and its answer."""
+    res = Result(path, "dns (suricata-verify dns_dns-udp-eve-dig)")
+    msgs = [dissect("dns", payload)[0]
+            for _, _, _, payload in udp_packets(trace_packets(path), ["dns"])]
+    res.messages = len(msgs)
+    res.eq(0, "events", len(msgs), 2)
+    if len(msgs) != 2:
+        return res
+    q, a = msgs
+    for g in (q, a):
+        res.eq(0, "id", g.get("id"), 36146)
+        res.eq(0, "queries[0]", [(x.get("name"), x.get("type")) for x in g.get("questions", [])],
+               [("www.suricata-ids.org", 1)])
+    res.eq(0, "flags", a.get("flags"), "81a0")
+    res.eq(0, "qr/rd/ra", (a.get("qr"), a.get("rd"), a.get("ra")), (True, True, True))
+    res.eq(0, "rcode", a.get("rcode"), 0)
+    res.eq(0, "answers", [(x.get("name"), x.get("type"), x.get("ttl"), x.get("data"))
+                          for x in a.get("answers", [])],
+           [("www.suricata-ids.org", 5, 3544, "suricata-ids.org"),
+            ("suricata-ids.org", 1, 244, "192.0.78.24"),
+            ("suricata-ids.org", 1, 244, "192.0.78.25")])
+    return res
+
+
 # ------------------------------------------------------------------ main
 
 CHECKERS = {"dns": check_dns, "http": check_http, "ntp": check_ntp, "dhcp": check_dhcp,
@@ -1123,6 +1151,15 @@ def main():
     checks.check("no credential in %d harness outputs (%d secrets, clear and base64)" %
                  (len(ALL_OUTPUTS), len(secrets)), leaks == 0,
                  "%d outputs contain a credential" % leaks)
+
+    # suricata-verify dns_dns-udp-eve-dig/test.yaml names its pcap as
+    # ../../cond-log-dns-dig/input.pcap, which ../shared/traces does not hold.
+    dig = os.path.join(TRACES, "suricata-verify", "cond-log-dns-dig", "input.pcap")
+    if os.path.exists(dig):
+        checks.result(check_suricata_dns_dig(dig))
+    else:
+        print("note suricata-verify dns_dns-udp-eve-dig not compared: %s is not in the "
+              "shared traces" % rel(dig))
 
     ran = {rel(t) for t in traces}
     protos = os.environ.get("ATTRS_PROTOS", "").split(",")

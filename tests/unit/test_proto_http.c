@@ -218,6 +218,12 @@ Test(http, secret_query_values_are_redacted)
 	cr_assert_str_eq(str(j, "uri"),
 			 "http://bob:<redacted:30c952fa>@example.com/x");
 	json_decref(j);
+	/* a user name alone, as tokens are sent: sha256("ghp_abc123")[:8] */
+	j = run("GET https://ghp_abc123@example.com/ HTTP/1.1\r\n\r\n", &r);
+	cr_assert_str_eq(str(j, "uri"),
+			 "https://<redacted:2fd50dd4>@example.com/");
+	absent("ghp_abc123");
+	json_decref(j);
 }
 
 static const char resp[] =
