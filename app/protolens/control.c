@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_mempool.h>
 
 #include "export.h"
 #include "model.h"
@@ -24,6 +25,8 @@ struct control {
 	struct pl_app *app;
 	FILE *flows;
 	json_t *non_ip; /* MAC -> packets it sent that were not IP */
+	struct pl_attr_store *attrs;
+	uint64_t attrs_lost; /* no memory to keep them */
 	uint64_t records;
 	int write_error;
 };
@@ -45,6 +48,41 @@ count_non_ip(struct control *c, const struct pl_flow_record *r)
 	}
 }
 
+/* Keep a worker's attribute messages and give the messages back. */
+static void
+take_attrs(struct control *c, struct pl_worker *w)
+{
+	struct pl_attr_msg *msgs[RECORD_BURST];
+	unsigned n;
+
+	if (w->attrs == NULL)
+		return;
+	do {
+		n = rte_ring_sc_dequeue_burst(w->attrs, (void **)msgs,
+					      RECORD_BURST, NULL);
+		for (unsigned i = 0; i < n; i++)
+			if (pl_attr_store_put(c->attrs, w->id, msgs[i]) != 0)
+				c->attrs_lost++;
+		rte_mempool_put_bulk(w->attr_pool, (void **)msgs, n);
+	} while (n == RECORD_BURST);
+}
+
+static void
+write_record(struct control *c, const struct pl_flow_record *r)
+{
+	char *text[2];
+	pl_attr_store_take(c->attrs, r->worker, r->seq, text);
+	const char *oriented[2] = {text[r->orig_side], text[!r->orig_side]};
+	if (r->key.family == PL_FAMILY_L2)
+		count_non_ip(c, r);
+	if (c->flows &&
+	    pl_export_flow_json(c->flows, r, c->app->models, oriented) &&
+	    !c->write_error)
+		c->write_error = errno;
+	free(text[0]);
+	free(text[1]);
+}
+
 /* @return records taken from all rings. */
 static unsigned
 drain(struct control *c)
@@ -58,15 +96,12 @@ drain(struct control *c)
 			n = rte_ring_sc_dequeue_burst_elem(
 				c->app->workers[w].records, recs, sizeof(recs[0]),
 				RECORD_BURST, NULL);
-			for (unsigned i = 0; i < n; i++) {
-				if (recs[i].key.family == PL_FAMILY_L2)
-					count_non_ip(c, &recs[i]);
-				if (c->flows &&
-				    pl_export_flow_json(c->flows, &recs[i],
-							c->app->models) &&
-				    !c->write_error)
-					c->write_error = errno;
-			}
+			/* A worker sends a flow's attributes before its
+			 * record: taken after the records, they are all
+			 * there. */
+			take_attrs(c, &c->app->workers[w]);
+			for (unsigned i = 0; i < n; i++)
+				write_record(c, &recs[i]);
 			total += n;
 		} while (n == RECORD_BURST);
 	}
@@ -143,6 +178,24 @@ summary_json(struct control *c, const struct pl_lcore_stats *t,
 	json_object_set_new(fl, "untracked_bytes", json_integer((json_int_t)t->untracked_bytes));
 	json_object_set_new(s, "flows", fl);
 	json_object_set(s, "non_ip_packets_by_mac", c->non_ip);
+
+	/* Per-packet costs of detection and attributes, for the targets of
+	 * docs/benchmarks.md. */
+	json_t *at = json_object();
+	json_object_set_new(at, "dissected", json_integer((json_int_t)t->heads_dissected));
+	json_object_set_new(at, "malformed", json_integer((json_int_t)t->heads_malformed));
+	json_object_set_new(at, "heads_lost", json_integer((json_int_t)t->heads_lost));
+	json_object_set_new(at, "dropped", json_integer((json_int_t)t->attrs_dropped));
+	json_object_set_new(at, "lost_no_memory", json_integer((json_int_t)c->attrs_lost));
+	json_object_set_new(at, "without_record",
+			    json_integer((json_int_t)pl_attr_store_count(c->attrs)));
+	json_object_set_new(at, "cycles_per_head",
+			    json_real(t->heads_dissected ? (double)t->dissect_cycles /
+							   t->heads_dissected : 0));
+	json_object_set_new(at, "inspect_cycles_per_payload",
+			    json_real(t->inspected_packets ? (double)t->inspect_cycles /
+							     t->inspected_packets : 0));
+	json_object_set_new(s, "attributes", at);
 
 	json_t *lc = json_array();
 	if (app->pipeline)
@@ -232,7 +285,8 @@ write_json_atomically(const char *dir, const char *name, json_t *j)
 int
 pl_control_run(struct pl_app *app)
 {
-	struct control c = {.app = app, .non_ip = json_object()};
+	struct control c = {.app = app, .non_ip = json_object(),
+			    .attrs = pl_attr_store_create()};
 	char path[4096];
 	static char buf[1 << 20];
 
@@ -276,6 +330,7 @@ pl_control_run(struct pl_app *app)
 	int rc = write_json_atomically(app->opt.out_dir, "summary.json", s);
 	json_decref(s);
 	json_decref(c.non_ip);
+	pl_attr_store_free(c.attrs);
 	if (!app->opt.quiet)
 		print_summary(&t, &es, c.records, elapsed);
 	if (check_accounting(app, &t, c.records) != 0 || c.write_error)

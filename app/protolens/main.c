@@ -123,7 +123,9 @@ pcap_eal_args(const struct pl_options *o, int64_t packets, char **argv,
 				 (o->replay ? (uint64_t)packets : 0);
 		mem = 128 + ((uint64_t)o->workers * o->flows * 240 +
 			     mbufs * 2560 +
-			     (uint64_t)o->workers * o->record_ring_size * 160) /
+			     (uint64_t)o->workers * o->record_ring_size * 160 +
+			     (uint64_t)o->workers * o->attr_blobs *
+				     (PL_ATTR_MSG_SIZE + 256)) /
 				    (1 << 20);
 	}
 	ADD("protolens");
@@ -222,6 +224,28 @@ rings_init(struct pl_app *app)
 			name, sizeof(struct pl_flow_record),
 			app->opt.record_ring_size, (int)rte_socket_id(),
 			RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (app->models && !app->opt.no_attrs) {
+			/* Control returns what workers take: one producer
+			 * and one consumer each way. */
+			snprintf(name, sizeof(name), "pl_attrpool_%u", w);
+			wk->attr_pool = rte_mempool_create(
+				name, app->opt.attr_blobs, PL_ATTR_MSG_SIZE, 0,
+				0, NULL, NULL, NULL, NULL, (int)rte_socket_id(),
+				RTE_MEMPOOL_F_NO_IOVA_CONTIG |
+					RTE_MEMPOOL_F_SP_PUT |
+					RTE_MEMPOOL_F_SC_GET);
+			snprintf(name, sizeof(name), "pl_attrs_%u", w);
+			wk->attrs = rte_ring_create(
+				name, app->opt.attr_blobs, (int)rte_socket_id(),
+				RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+			if (wk->attr_pool == NULL || wk->attrs == NULL) {
+				fprintf(stderr, "protolens: cannot create worker "
+						"%u's attribute pool: %s (raise "
+						"--mem or lower --attr-blobs)\n",
+					w, rte_strerror(rte_errno));
+				return -1;
+			}
+		}
 		if ((app->pipeline && wk->in == NULL) || wk->records == NULL) {
 			fprintf(stderr, "protolens: cannot create worker %u's "
 					"rings: %s (raise --mem)\n",
@@ -363,9 +387,9 @@ main(int argc, char **argv)
 			    4096;
 	if (app.opt.replay)
 		nb_mbufs += (unsigned)app.expected;
-	struct rte_mempool *pool = rte_pktmbuf_pool_create(
+	struct rte_mempool *pool = rte_pktmbuf_pool_create_by_ops(
 		"pl_mbufs", nb_mbufs, 256, PL_PKT_META_SIZE,
-		RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+		RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id(), getenv("PL_POOL_OPS"));
 	if (pool == NULL) {
 		fprintf(stderr, "protolens: cannot create %u mbufs: %s (raise "
 				"--mem)\n", nb_mbufs, rte_strerror(rte_errno));

@@ -18,7 +18,8 @@ enum opt_id {
 	OPT_UDP_TIMEOUT, OPT_OTHER_TIMEOUT, OPT_RING_SIZE, OPT_RECORD_RING,
 	OPT_MEM, OPT_REPLAY, OPT_DURATION, OPT_PORT, OPT_QUIET, OPT_HELP,
 	OPT_MODELS, OPT_INSPECT_PKTS, OPT_INSPECT_BYTES, OPT_INSPECT_ALL,
-	OPT_NO_INSPECT,
+	OPT_NO_INSPECT, OPT_HEAD_BYTES, OPT_HEAD_BUFFERS, OPT_ATTR_BLOBS,
+	OPT_NO_ATTRS,
 };
 
 struct opt_def {
@@ -78,6 +79,17 @@ static const struct opt_def defs[] = {
 	 "budget)"},
 	{OPT_NO_INSPECT, "no-inspect", NULL, 0, 0,
 	 "no protocol detection: flow accounting only"},
+	{OPT_HEAD_BYTES, "head-bytes", "N", 64, 65536,
+	 "first bytes of each TCP direction reassembled for the dissectors "
+	 "(default 16384)"},
+	{OPT_HEAD_BUFFERS, "head-buffers", "N", 1, 65535,
+	 "reassembly buffers per worker; past them a head is counted as "
+	 "lost (default 4096)"},
+	{OPT_ATTR_BLOBS, "attr-blobs", "N", 64, 1U << 20,
+	 "attribute messages in flight from each worker to control "
+	 "(default 4096)"},
+	{OPT_NO_ATTRS, "no-attrs", NULL, 0, 0,
+	 "detect protocols but extract no attributes"},
 	{OPT_QUIET, "quiet", NULL, 0, 0, "no summary on stdout"},
 	{OPT_HELP, "help", NULL, 0, 0, "this text"},
 };
@@ -166,6 +178,10 @@ apply(struct pl_options *o, const struct opt_def *d, const char *v,
 	case OPT_INSPECT_BYTES: o->inspect_bytes = (uint32_t)x; break;
 	case OPT_INSPECT_ALL: o->inspect_all = true; break;
 	case OPT_NO_INSPECT: o->no_inspect = true; break;
+	case OPT_HEAD_BYTES: o->head_bytes = (uint32_t)x; break;
+	case OPT_HEAD_BUFFERS: o->head_buffers = (uint32_t)x; break;
+	case OPT_ATTR_BLOBS: o->attr_blobs = (uint32_t)x; break;
+	case OPT_NO_ATTRS: o->no_attrs = true; break;
 	case OPT_REPLAY: o->replay = true; break;
 	case OPT_QUIET: o->quiet = true; break;
 	case OPT_HELP: return 1;
@@ -249,6 +265,9 @@ pl_options_parse(struct pl_options *o, int argc, char **argv)
 		.models = PL_MODELS_DIR,
 		.inspect_pkts = 32,
 		.inspect_bytes = 16384,
+		.head_bytes = 16384,
+		.head_buffers = 4096,
+		.attr_blobs = 4096,
 	};
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];

@@ -37,6 +37,10 @@ struct pl_options {
 	uint32_t inspect_bytes;/**< payload bytes inspected per direction */
 	bool inspect_all;      /**< no inspection budget */
 	bool no_inspect;       /**< no protocol detection at all */
+	uint32_t head_bytes;   /**< TCP head reassembled per direction */
+	uint32_t head_buffers; /**< reassembly buffers per worker */
+	uint32_t attr_blobs;   /**< attribute messages per worker */
+	bool no_attrs;         /**< no dissectors */
 	bool replay;           /**< pcap mode: replay from memory forever */
 	bool quiet;
 };
@@ -63,6 +67,12 @@ struct pl_options {
 	X(inspected_bytes, "payload bytes run through the model automata")  \
 	X(flows_classified, "flows a model was selected for")               \
 	X(inspect_errors, "payloads the regex engine failed on")            \
+	X(inspect_cycles, "TSC cycles spent running the models on payloads") \
+	X(heads_dissected, "flow directions whose attributes were extracted") \
+	X(heads_malformed, "dissected flow directions marked malformed")     \
+	X(heads_lost, "TCP flow directions with no reassembly buffer free")  \
+	X(attrs_dropped, "attribute messages dropped: none free (live)")     \
+	X(dissect_cycles, "TSC cycles spent reassembling and dissecting")    \
 	X(busy_polls, "polls that returned packets")                         \
 	X(idle_polls, "polls that returned nothing")                         \
 	X(busy_cycles, "TSC cycles spent in polls that returned packets")
@@ -84,12 +94,29 @@ struct pl_worker {
 	unsigned lcore;
 	struct rte_ring *in;      /**< packets from RX (pipeline mode) */
 	struct rte_ring *records; /**< flow records to control */
+	struct rte_ring *attrs;   /**< struct pl_attr_msg pointers to control */
+	struct rte_mempool *attr_pool; /**< where attribute messages live */
 	uint16_t queue;           /**< NIC mode: the queue it polls */
 	volatile bool done;       /**< all its flows were sent */
 	struct pl_lcore_stats stats;
 };
 
 struct pl_model_set;
+
+/**
+ * Attributes of one flow direction, from a worker to control: an element of
+ * the worker's attr_pool, passed by pointer on its attrs ring. Control
+ * keeps the text until the flow's record arrives, and returns the element.
+ */
+struct pl_attr_msg {
+	uint64_t seq;  /**< the flow's creation number in its worker */
+	uint8_t side;  /**< key side whose bytes were dissected */
+	uint8_t app;   /**< model + 1 */
+	uint16_t len;  /**< length of json, NUL excluded */
+	char json[];   /**< one JSON object: the dissector's members */
+};
+
+#define PL_ATTR_MSG_SIZE 8192
 
 /** Frames of a trace captured shorter than they were: their true length. */
 struct pl_trace_cut {
@@ -159,6 +186,66 @@ int pl_stats_telemetry_init(const struct pl_app *app);
 
 /** Run the control loop on the calling lcore until every worker is done. */
 int pl_control_run(struct pl_app *app);
+
+struct pl_dissector;
+
+/** A worker's attribute extraction (heads.c). */
+struct pl_heads {
+	struct pl_app *app;
+	struct pl_worker *w;
+	struct pl_reasm_pool *pool;
+	const struct pl_dissector *dissector[32]; /**< per model, or NULL */
+	bool on;       /**< models loaded and attributes wanted */
+	bool flushing; /**< shutdown: wait for control, never drop */
+};
+
+/**
+ * Prepare a worker's extraction: the dissector of each model and the
+ * reassembly pool (--head-buffers of --head-bytes).
+ * @return 0, or -1 after printing why (no memory).
+ */
+int pl_heads_init(struct pl_heads *h, struct pl_app *app, struct pl_worker *w);
+
+/** Release the pool. */
+void pl_heads_fini(struct pl_heads *h);
+
+/**
+ * One packet of a flow whose direction m->dir is not done yet (call only
+ * when f->head_step[m->dir] < PL_HEAD_DONE), after detection ran on it.
+ * payload/len: its L4 payload present in the buffer.
+ */
+void pl_heads_packet(struct pl_heads *h, struct pl_flow *f,
+		     const struct pl_pkt_meta *m, const uint8_t *payload,
+		     uint32_t len);
+
+/** A flow ends: dissect what its directions collected, free the buffers. */
+void pl_heads_flow_end(struct pl_heads *h, struct pl_flow *f, bool shutdown);
+
+struct pl_attr_store;
+
+/** An empty store of attributes waiting for their flow's record (control).
+ * @return the store, or NULL (no memory). */
+struct pl_attr_store *pl_attr_store_create(void);
+
+/** Free a store and every text still in it; NULL is a no-op. */
+void pl_attr_store_free(struct pl_attr_store *s);
+
+/**
+ * Keep a copy of a message's text for the flow (worker, msg->seq); a second
+ * message for the same side replaces the first.
+ * @return 0, or -ENOMEM (the message is lost, the store unchanged; also
+ *         when s is NULL, a store that could not be created).
+ */
+int pl_attr_store_put(struct pl_attr_store *s, unsigned worker,
+		      const struct pl_attr_msg *msg);
+
+/** Remove a flow's texts, by key side (malloc'ed, NULL where none; the
+ * caller frees them). */
+void pl_attr_store_take(struct pl_attr_store *s, unsigned worker, uint64_t seq,
+			char *text[2]);
+
+/** Flows with texts in the store. */
+size_t pl_attr_store_count(const struct pl_attr_store *s);
 
 /** The meta of a decoded packet, in the mbuf private area. */
 #define PL_META(m) ((struct pl_pkt_meta *)rte_mbuf_to_priv(m))

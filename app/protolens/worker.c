@@ -11,6 +11,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 #include "model.h"
 #include "protolens.h"
@@ -28,6 +29,7 @@ struct worker_ctx {
 	uint64_t timeout_us[256]; /* by IP protocol; 0 (L2) = other */
 	uint64_t seq;
 	struct pl_model_scratch *scratch;
+	struct pl_heads heads;
 	bool flushing;
 };
 
@@ -40,8 +42,10 @@ emit(struct worker_ctx *c, uint32_t idx, enum pl_flow_end end)
 
 	if (pl_flow_table_key(c->table, idx, &key) != 0)
 		return;
-	pl_flow_record_fill(&rec, &key, pl_flow_table_flow(c->table, idx),
-			    end, c->w->id);
+	struct pl_flow *f = pl_flow_table_flow(c->table, idx);
+	if (c->heads.on)
+		pl_heads_flow_end(&c->heads, f, c->flushing);
+	pl_flow_record_fill(&rec, &key, f, end, c->w->id);
 	/* Offline and at shutdown there is time to wait for control; live,
 	 * a full ring costs the record, counted, never the worker's pace. */
 	bool wait = c->app->offline || c->flushing;
@@ -76,13 +80,13 @@ expire_cb(uint32_t idx, void *arg)
  * the budget of both directions is spent. */
 static void
 inspect(struct worker_ctx *c, struct pl_flow *f, const struct pl_pkt_meta *m,
-	const struct rte_mbuf *pkt)
+	const uint8_t *payload, uint32_t len)
 {
 	const struct pl_options *o = &c->app->opt;
 	struct pl_lcore_stats *st = &c->w->stats;
 	unsigned d = m->dir;
 
-	if (m->payload_cap == 0 || (m->flags & PL_PKT_F_FRAGMENT))
+	if (len == 0 || (m->flags & PL_PKT_F_FRAGMENT))
 		return;
 	if (!o->inspect_all) {
 		if (f->insp_pkts[d] >= o->inspect_pkts ||
@@ -97,18 +101,12 @@ inspect(struct worker_ctx *c, struct pl_flow *f, const struct pl_pkt_meta *m,
 					    m->l4_proto, m->cast);
 	if (cand == 0)
 		return;
-	/* Only the first segment: headers and the start of the payload. */
-	uint32_t len = m->payload_cap;
-	if (m->payload_off + len > pkt->data_len)
-		len = pkt->data_len > m->payload_off
-			      ? pkt->data_len - m->payload_off
-			      : 0;
-	const uint8_t *payload =
-		rte_pktmbuf_mtod_offset(pkt, const uint8_t *, m->payload_off);
 	uint32_t req, resp;
+	uint64_t t0 = rte_rdtsc();
 	if (pl_model_inspect(c->app->models, c->scratch, cand, payload, len,
 			     &req, &resp) != 0)
 		st->inspect_errors++;
+	st->inspect_cycles += rte_rdtsc() - t0;
 	st->inspected_packets++;
 	st->inspected_bytes += len;
 	if (f->insp_pkts[d] < UINT8_MAX)
@@ -130,6 +128,26 @@ inspect(struct worker_ctx *c, struct pl_flow *f, const struct pl_pkt_meta *m,
 	st->flows_classified++;
 }
 
+/* Detection, then attributes, on the payload of a flow that still needs
+ * it; classified flows whose directions are done never get here. */
+static void
+payload_of(struct worker_ctx *c, struct pl_flow *f,
+	   const struct pl_pkt_meta *m, const struct rte_mbuf *pkt)
+{
+	/* Only the first segment: headers and the start of the payload. */
+	uint32_t len = m->payload_cap;
+	if (m->payload_off + len > pkt->data_len)
+		len = pkt->data_len > m->payload_off
+			      ? pkt->data_len - m->payload_off
+			      : 0;
+	const uint8_t *payload =
+		rte_pktmbuf_mtod_offset(pkt, const uint8_t *, m->payload_off);
+	if (f->inspect)
+		inspect(c, f, m, payload, len);
+	if (f->head_step[m->dir] < PL_HEAD_DONE)
+		pl_heads_packet(&c->heads, f, m, payload, len);
+}
+
 /* Expire what is due before the packets of a new tick are accounted: a
  * packet after a long gap must start a new flow, not revive the old one. */
 static inline void
@@ -148,7 +166,6 @@ account(struct worker_ctx *c, struct rte_mbuf **pkts,
 	uint32_t idx[PL_BURST];
 	uint64_t is_new;
 	struct pl_lcore_stats *st = &c->w->stats;
-	static const uint8_t no_macs[12];
 
 	pl_flow_table_lookup_bulk(c->table, metas, n, idx, &is_new);
 	for (unsigned i = 0; i < n; i++) {
@@ -163,20 +180,20 @@ account(struct worker_ctx *c, struct rte_mbuf **pkts,
 			continue;
 		}
 		struct pl_flow *f = pl_flow_table_flow(c->table, idx[i]);
-		const uint8_t *eth = c->app->link == PL_LINK_ETHERNET
-					     ? rte_pktmbuf_mtod(pkts[i], const uint8_t *)
-					     : no_macs;
 		if (is_new & (1ULL << i)) {
 			st->flows_created++;
 			pl_flow_init(f, m, c->seq++);
 			f->inspect = c->scratch != NULL &&
 				     m->key.family != PL_FAMILY_L2;
+			if (!c->heads.on)
+				f->head_step[0] = f->head_step[1] =
+					PL_HEAD_DONE;
 			pl_wheel_add(&c->wheel, idx[i],
 				     m->ts_us + c->timeout_us[f->proto]);
 		}
-		pl_flow_update(f, m, eth);
-		if (f->inspect)
-			inspect(c, f, m, pkts[i]);
+		pl_flow_update(f, m);
+		if (f->inspect || f->head_step[m->dir] < PL_HEAD_DONE)
+			payload_of(c, f, m, pkts[i]);
 	}
 }
 
@@ -189,8 +206,13 @@ process_burst(struct worker_ctx *c, struct rte_mbuf **pkts, unsigned n)
 {
 	const struct pl_pkt_meta *metas[PL_BURST];
 
-	for (unsigned i = 0; i < n; i++)
+	/* The metas were written on the RX core: start all their misses at
+	 * once rather than one by one in the lookup. */
+	for (unsigned i = 0; i < n; i++) {
 		metas[i] = PL_META(pkts[i]);
+		rte_prefetch0(metas[i]);
+		rte_prefetch0((const char *)metas[i] + RTE_CACHE_LINE_SIZE);
+	}
 	for (unsigned i = 0; i < n;) {
 		if (metas[i]->ts_us >= c->next_tick_us)
 			advance_to(c, metas[i]->ts_us);
@@ -225,11 +247,17 @@ ctx_init(struct worker_ctx *c, struct pl_app *app, struct pl_worker *w)
 		pl_flow_table_free(c->table);
 		return -1;
 	}
+	if (pl_heads_init(&c->heads, app, w) != 0) {
+		pl_wheel_fini(&c->wheel);
+		pl_flow_table_free(c->table);
+		return -1;
+	}
 	if (app->models) {
 		c->scratch = pl_model_scratch_alloc(app->models);
 		if (c->scratch == NULL) {
 			fprintf(stderr, "protolens: worker %u: no memory for "
 					"the regex scratch\n", w->id);
+			pl_heads_fini(&c->heads);
 			pl_wheel_fini(&c->wheel);
 			pl_flow_table_free(c->table);
 			return -1;
@@ -249,6 +277,7 @@ ctx_fini(struct worker_ctx *c)
 	pl_wheel_drain(&c->wheel, expire_cb, c);
 	pl_wheel_fini(&c->wheel);
 	pl_flow_table_free(c->table);
+	pl_heads_fini(&c->heads);
 	pl_model_scratch_free(c->scratch);
 	__atomic_store_n(&c->w->done, true, __ATOMIC_RELEASE);
 }

@@ -37,9 +37,13 @@ void pl_export_uid(unsigned worker, uint64_t seq, char out[PL_UID_LEN]);
  * Write one flow record as a JSON object on one line.
  * @param models  the set the record's model indexes refer to; NULL when
  *                detection is off
+ * @param attrs   the protocol's attributes of the originator's and the
+ *                responder's direction: JSON object texts, each NULL if
+ *                none; written as "<proto>":{"orig":..,"resp":..}
  * @return 0, or -EIO if the stream failed (errno is kept).
  */
 int pl_export_flow_json(FILE *f, const struct pl_flow_record *r,
-			const struct pl_model_set *models);
+			const struct pl_model_set *models,
+			const char *const attrs[2]);
 
 #endif /* PL_EXPORT_H */

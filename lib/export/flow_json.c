@@ -91,9 +91,28 @@ write_detection(FILE *f, const struct pl_flow_record *r,
 	}
 }
 
+/* The dissectors' texts are JSON objects already: copied as they are. */
+static void
+write_attrs(FILE *f, const struct pl_flow_record *r,
+	    const struct pl_model_set *models, const char *const attrs[2])
+{
+	static const char *const dir[2] = {"orig", "resp"};
+	const char *sep = "";
+
+	fprintf(f, ",\"%s\":{", pl_model_name(models, r->app - 1u));
+	for (int i = 0; i < 2; i++) {
+		if (attrs[i] == NULL)
+			continue;
+		fprintf(f, "%s\"%s\":%s", sep, dir[i], attrs[i]);
+		sep = ",";
+	}
+	fputc('}', f);
+}
+
 int
 pl_export_flow_json(FILE *f, const struct pl_flow_record *r,
-		    const struct pl_model_set *models)
+		    const struct pl_model_set *models,
+		    const char *const attrs[2])
 {
 	const struct pl_flow_key *k = &r->key;
 	char uid[PL_UID_LEN], cid[PL_COMMUNITY_ID_LEN];
@@ -147,6 +166,12 @@ pl_export_flow_json(FILE *f, const struct pl_flow_record *r,
 		fprintf(f, ",\"fragments\":true");
 	if (r->pkt_flags & PL_PKT_F_SNAPLEN)
 		fprintf(f, ",\"snaplen_cut\":true");
+	if (r->head_lost[0] || r->head_lost[1])
+		fprintf(f, ",\"head_lost\":\"%s\"",
+			r->head_lost[0] ? (r->head_lost[1] ? "both" : "orig")
+					: "resp");
+	if (r->app && models && attrs && (attrs[0] || attrs[1]))
+		write_attrs(f, r, models, attrs);
 	fprintf(f, ",\"end\":\"%s\"}\n", pl_flow_end_name(r->end));
 	return ferror(f) ? -EIO : 0;
 }

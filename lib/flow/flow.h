@@ -6,12 +6,15 @@
  * @file
  * Per-worker flow state: the flow table (rte_hash, one per worker, no locks),
  * the flow state kept beside it, the idle-timeout timer wheel and the flow
- * record a worker sends to the control lcore.
+ * record a worker sends to the control lcore, and the TCP head reassembly.
  *
- * Nothing here is thread-safe: each worker owns its table and wheel.
+ * Nothing here is thread-safe: each worker owns its table, wheel and
+ * reassembly pool.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pkt.h"
 
@@ -58,6 +61,18 @@ struct pl_flow {
 	uint8_t insp_pkts[2];
 	uint8_t app;         /**< selected model + 1, 0 if none (yet) */
 	uint8_t inspect;     /**< payloads are still inspected */
+	/* Attribute extraction per key side (enum pl_head_step); head is a
+	 * reassembly buffer while the step is PL_HEAD_COLLECTING. */
+	uint8_t head_step[2];
+	uint16_t head[2];
+};
+
+/** Where a flow direction is in attribute extraction. */
+enum pl_head_step {
+	PL_HEAD_WAITING = 0, /**< no payload yet */
+	PL_HEAD_COLLECTING,  /**< TCP: bytes go to a reassembly buffer */
+	PL_HEAD_DONE,        /**< dissected, or nothing to dissect */
+	PL_HEAD_LOST,        /**< no reassembly buffer was free */
 };
 
 /** Fixed-size record of an ended flow, oriented originator -> responder. */
@@ -78,6 +93,7 @@ struct pl_flow_record {
 	uint8_t end;         /**< enum pl_flow_end */
 	uint8_t pkt_flags;
 	uint8_t worker;
+	uint8_t head_lost[2]; /**< [0]: originator's head had no buffer */
 };
 
 /** Fill a record from a flow and its key. */
@@ -157,10 +173,9 @@ pl_flow_init(struct pl_flow *f, const struct pl_pkt_meta *m, uint64_t seq)
 		f->orig_side = (uint8_t)!m->dir;
 }
 
-/** Account one packet (eth: its Ethernet header) to its flow. */
+/** Account one packet to its flow. */
 static inline void
-pl_flow_update(struct pl_flow *f, const struct pl_pkt_meta *m,
-	       const uint8_t *eth)
+pl_flow_update(struct pl_flow *f, const struct pl_pkt_meta *m)
 {
 	unsigned d = m->dir;
 	if (m->ts_us > f->last_us)
@@ -170,12 +185,10 @@ pl_flow_update(struct pl_flow *f, const struct pl_pkt_meta *m,
 	f->payload[d] += m->payload_len;
 	f->tcp_flags[d] |= m->tcp_flags;
 	f->pkt_flags |= m->flags;
-	for (int i = 0; i < 6; i++)
-		f->mac[d][i] = eth[6 + i];
+	memcpy(f->mac[d], m->src_mac, 6);
 	/* Until the other side speaks, its MAC is this packet's destination. */
 	if (f->pkts[!d] == 0)
-		for (int i = 0; i < 6; i++)
-			f->mac[!d][i] = eth[i];
+		memcpy(f->mac[!d], m->dst_mac, 6);
 }
 
 /**
@@ -237,5 +250,91 @@ uint32_t pl_wheel_drain(struct pl_wheel *w,
  */
 uint32_t pl_wheel_advance(struct pl_wheel *w, uint64_t now_us,
 			  void (*expire)(uint32_t idx, void *arg), void *arg);
+
+/*
+ * TCP head reassembly: per flow direction, the first head_bytes of the
+ * stream are put back in sequence order so a dissector sees a ClientHello or
+ * an HTTP header that spans several segments as one contiguous buffer.
+ *
+ * - Offsets are taken from base with 32-bit serial arithmetic: sequence
+ *   numbers wrap around 2^32; a segment more than 2^31 bytes before base is
+ *   taken as after it (and then is beyond the window).
+ * - Bytes before base or at offset head_bytes and beyond are clipped; the
+ *   part of a segment inside the window is kept.
+ * - Out-of-order segments are placed; overlaps and retransmissions: a byte
+ *   already received is never rewritten (first copy wins).
+ * - Buffers come from a bounded pool made at start. An empty pool is
+ *   reported (PL_REASM_NONE), never fatal.
+ *
+ * Cost per buffer: head_bytes of data, head_bytes / 8 of bitmap, 16 bytes.
+ * get is O(1), add O(segment length) (amortised), put O(bytes received).
+ * No per-packet allocation, no EAL needed. A pool is owned by one worker.
+ * Ids passed to add, data and full must come from pl_reasm_get and not have
+ * been put back yet.
+ */
+
+/** Buffer id meaning "no buffer" (empty pool). */
+#define PL_REASM_NONE UINT16_MAX
+/** Limits of pl_reasm_pool_create. */
+#define PL_REASM_MIN_HEAD 64
+#define PL_REASM_MAX_HEAD 65536
+#define PL_REASM_MAX_BUFS 65535
+/** Default head length per direction. */
+#define PL_REASM_DEFAULT_HEAD 16384
+
+struct pl_reasm_pool;
+
+/**
+ * Create a pool of nb_bufs buffers of head_bytes each, in plain aligned
+ * memory (not rte_malloc: usable without EAL).
+ * @param nb_bufs     1..PL_REASM_MAX_BUFS
+ * @param head_bytes  PL_REASM_MIN_HEAD..PL_REASM_MAX_HEAD
+ * @return the pool, or NULL (errno: EINVAL bad sizes, ENOMEM).
+ */
+struct pl_reasm_pool *pl_reasm_pool_create(uint32_t nb_bufs,
+					   uint32_t head_bytes);
+
+/** Free a pool and all its buffers; NULL is a no-op. */
+void pl_reasm_pool_free(struct pl_reasm_pool *p);
+
+/** Buffers free in the pool. */
+uint32_t pl_reasm_pool_available(const struct pl_reasm_pool *p);
+
+/** Bytes the pool takes (buffers, bitmaps and bookkeeping). */
+uint64_t pl_reasm_pool_memory(const struct pl_reasm_pool *p);
+
+/**
+ * Take a buffer for a direction whose first stream byte has sequence number
+ * base: the SYN's seq + 1, or the seq of the first payload segment seen when
+ * the SYN was not captured. O(1).
+ * @return the buffer id, or PL_REASM_NONE when the pool is empty (the caller
+ *         marks and counts the flow and goes on without reassembly).
+ */
+uint16_t pl_reasm_get(struct pl_reasm_pool *p, uint32_t base);
+
+/**
+ * Add a segment's payload: len bytes at sequence number seq. Bytes before
+ * base or beyond the window are clipped, bytes already received are kept.
+ * @return the number of bytes now contiguous from base (0..head_bytes), the
+ *         length pl_reasm_data gives; never an error.
+ */
+uint32_t pl_reasm_add(struct pl_reasm_pool *p, uint16_t id, uint32_t seq,
+		      const uint8_t *data, uint32_t len);
+
+/**
+ * The contiguous head of a buffer (valid until the buffer is put back).
+ * @param len  out (if not NULL): its length, as last returned by add
+ */
+const uint8_t *pl_reasm_data(const struct pl_reasm_pool *p, uint16_t id,
+			     uint32_t *len);
+
+/** True when head_bytes are contiguous: nothing more can be added. */
+bool pl_reasm_full(const struct pl_reasm_pool *p, uint16_t id);
+
+/**
+ * Give a buffer back to the pool as soon as its head is no longer needed.
+ * PL_REASM_NONE, or an id already put back, is a no-op.
+ */
+void pl_reasm_put(struct pl_reasm_pool *p, uint16_t id);
 
 #endif /* PL_FLOW_H */

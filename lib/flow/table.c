@@ -235,6 +235,8 @@ pl_flow_record_fill(struct pl_flow_record *r, const struct pl_flow_key *k,
 	r->worker = (uint8_t)worker;
 	r->app = f->app;
 	r->also = f->also;
+	r->head_lost[0] = f->head_step[o] == PL_HEAD_LOST;
+	r->head_lost[1] = f->head_step[p] == PL_HEAD_LOST;
 	if (f->app) {
 		unsigned m = f->app - 1u;
 		r->matched = (uint8_t)((f->req_seen >> m & 1) |

@@ -105,6 +105,10 @@ struct pl_pkt_meta {
 	uint8_t nb_vlan;
 	uint8_t l4_proto;     /**< equals key.proto for IP */
 	uint8_t cast;         /**< enum pl_pkt_cast of the destination */
+	/* Copied here so that accounting never reads the packet on another
+	 * core; zero unless the link is Ethernet. */
+	uint8_t src_mac[6];
+	uint8_t dst_mac[6];
 };
 
 #define PL_PKT_META_SIZE 128

@@ -1,12 +1,86 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Bounded JSON writer for dissector attributes (see proto.h). Space for the
+/*
+ * Bounded JSON writer for dissector attributes (see proto.h). Space for the
  * closing brackets is reserved as levels open, so a full buffer never
- * leaves invalid JSON behind. */
-#include <inttypes.h>
-#include <stdio.h>
+ * leaves invalid JSON behind.
+ *
+ * Written for speed (every dissected direction goes through here): the
+ * capacity is checked once per member or per run of bytes, runs of string
+ * bytes that need no escaping are copied in bulk, numbers and hex come from
+ * lookup tables, and nothing calls snprintf.
+ */
 #include <string.h>
 
 #include "proto.h"
+
+/* "00" "01" ... "99": two decimal digits at a time. */
+static const char dec2[201] =
+	"00010203040506070809101112131415161718192021222324"
+	"25262728293031323334353637383940414243444546474849"
+	"50515253545556575859606162636465666768697071727374"
+	"75767778798081828384858687888990919293949596979899";
+
+/* "00" "01" ... "ff": a byte as two lower-case hex digits. */
+#define HX16(c)                                                          \
+	c "0" c "1" c "2" c "3" c "4" c "5" c "6" c "7" c "8" c "9" c "a" \
+	c "b" c "c" c "d" c "e" c "f"
+static const char hex2[513] =
+	HX16("0") HX16("1") HX16("2") HX16("3") HX16("4") HX16("5")
+	HX16("6") HX16("7") HX16("8") HX16("9") HX16("a") HX16("b")
+	HX16("c") HX16("d") HX16("e") HX16("f");
+
+/*
+ * String bytes: 1 = copied as it is (printable ASCII but '"' and '\'),
+ * 2 = the lead byte of a possible UTF-8 sequence (checked, then copied or
+ * escaped), 0 = escaped ('"', '\', control bytes and DEL, and bytes that
+ * cannot start a well-formed sequence: continuation bytes, C0, C1, F5-FF).
+ */
+static const uint8_t byte_class[256] = {
+	/* 0x00 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x10 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x20 */ 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 0x30 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 0x40 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 0x50 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	/* 0x60 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 0x70 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+	/* 0x80 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x90 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0xa0 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0xb0 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0xc0 */ 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	/* 0xd0 */ 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	/* 0xe0 */ 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	/* 0xf0 */ 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/*
+ * Length of the well-formed UTF-8 sequence at s[0..n) whose lead byte
+ * (class 2) is s[0], or 0 if it is not one (Unicode 15, table 3-7: no
+ * overlong forms, no surrogates, nothing above U+10FFFF, not cut).
+ */
+static inline size_t
+utf8_len(const uint8_t *s, size_t n)
+{
+	uint8_t c = s[0];
+	if (c < 0xe0)
+		return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	uint8_t lo = 0x80, hi = 0xbf;
+	if (c == 0xe0)
+		lo = 0xa0; /* overlong */
+	else if (c == 0xed)
+		hi = 0x9f; /* surrogates */
+	else if (c == 0xf0)
+		lo = 0x90; /* overlong */
+	else if (c == 0xf4)
+		hi = 0x8f; /* above U+10FFFF */
+	if (n < 2 || s[1] < lo || s[1] > hi)
+		return 0;
+	if (c < 0xf0)
+		return n >= 3 && (s[2] & 0xc0) == 0x80 ? 3 : 0;
+	return n >= 4 && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80 ? 4
+									 : 0;
+}
 
 void
 pl_attrs_init(struct pl_attrs *a, char *buf, uint32_t cap)
@@ -21,79 +95,51 @@ pl_attrs_init(struct pl_attrs *a, char *buf, uint32_t cap)
 }
 
 /* Bytes left for content: the open levels' closers and the NUL are kept. */
-static uint32_t
+static inline uint32_t
 room(const struct pl_attrs *a)
 {
 	uint32_t reserve = (uint32_t)a->depth + 2;
 	return a->cap > a->len + reserve ? a->cap - a->len - reserve : 0;
 }
 
-static bool
-put(struct pl_attrs *a, const char *s, size_t n)
-{
-	if (a->truncated || n > room(a)) {
-		a->truncated = true;
-		return false;
-	}
-	memcpy(a->buf + a->len, s, n);
-	a->len += (uint32_t)n;
-	a->buf[a->len] = '\0';
-	return true;
-}
-
-/* Escaped string body; all or nothing. */
-static bool
-put_escaped(struct pl_attrs *a, const uint8_t *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	uint32_t save = a->len;
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = s[i];
-		char e[6];
-		size_t k;
-		if (c == '"' || c == '\\') {
-			e[0] = '\\';
-			e[1] = (char)c;
-			k = 2;
-		} else if (c < 0x20 || c >= 0x7f) {
-			memcpy(e, "\\u00", 4);
-			e[4] = hex[c >> 4];
-			e[5] = hex[c & 15];
-			k = 6;
-		} else {
-			e[0] = (char)c;
-			k = 1;
-		}
-		if (!put(a, e, k)) {
-			a->len = save;
-			a->buf[a->len] = '\0';
-			return false;
-		}
-	}
-	return true;
-}
-
-/* Separator and key of a new member; false if it does not fit. */
-static bool
+/*
+ * Separator and key of a new member, with room for extra more bytes
+ * checked; false (and truncated) if they do not fit. On success the caller
+ * writes its value at buf + len (it fits) and ends with done().
+ */
+static inline bool
 member(struct pl_attrs *a, const char *key, size_t extra)
 {
 	if (a->truncated)
 		return false;
-	size_t need = (a->first[a->depth] ? 0 : 1) +
-		      (key ? strlen(key) + 3 : 0) + extra;
+	bool first = a->first[a->depth];
+	size_t klen = key ? strlen(key) : 0;
+	size_t need = (first ? 0 : 1) + (key ? klen + 3 : 0) + extra;
 	if (need > room(a)) {
 		a->truncated = true;
 		return false;
 	}
-	if (!a->first[a->depth])
-		put(a, ",", 1);
+	char *o = a->buf + a->len;
+	if (!first)
+		*o++ = ',';
 	a->first[a->depth] = false;
 	if (key) {
-		put(a, "\"", 1);
-		put(a, key, strlen(key));
-		put(a, "\":", 2);
+		*o++ = '"';
+		memcpy(o, key, klen);
+		o += klen;
+		*o++ = '"';
+		*o++ = ':';
 	}
+	a->len = (uint32_t)(o - a->buf);
 	return true;
+}
+
+/* End a member whose value ends at o. */
+static inline void
+done(struct pl_attrs *a, char *o)
+{
+	*o = '\0';
+	a->len = (uint32_t)(o - a->buf);
 }
 
 static void
@@ -103,7 +149,10 @@ open_level(struct pl_attrs *a, const char *key, char open, char close)
 		a->truncated = true;
 		return;
 	}
-	put(a, &open, 1);
+	/* The 2 bytes checked: the opener, and the closer now reserved. */
+	char *o = a->buf + a->len;
+	*o++ = open;
+	done(a, o);
 	a->depth++;
 	a->first[a->depth] = true;
 	a->close[a->depth] = close;
@@ -144,6 +193,76 @@ pl_attrs_finish(struct pl_attrs *a)
 	return a->len;
 }
 
+/*
+ * Are the 8 bytes of x all class 1 (0x20-0x7e but quote and backslash)? Exact
+ * "some byte is" tests from Sean Anderson's Bit Twiddling Hacks: hasless
+ * (a byte < 0x20), hasmore (> 0x7e), haszero of x xor the quote and the
+ * backslash.
+ */
+static inline bool
+plain8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	const uint64_t high = 0x8080808080808080ull;
+	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+	uint64_t bad = ((x - ones * 0x20) & ~x) | ((x + ones) | x) |
+		       ((q - ones) & ~q) | ((b - ones) & ~b);
+	return (bad & high) == 0;
+}
+
+/*
+ * The escaped body of a string from o on, not past lim; the end of what
+ * was written, or NULL if it does not fit. Runs of bytes copied as they
+ * are (ASCII and well-formed UTF-8) go in one memcpy, checked once; ASCII
+ * is scanned 8 bytes at a time.
+ */
+static char *
+put_escaped(char *o, const char *lim, const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		size_t j = i;
+		for (;;) {
+			uint64_t x;
+			while (n - j >= 8 && (memcpy(&x, s + j, 8), plain8(x)))
+				j += 8;
+			while (j < n && byte_class[s[j]] == 1)
+				j++;
+			size_t k;
+			if (j < n && byte_class[s[j]] == 2 &&
+			    (k = utf8_len(s + j, n - j)) != 0)
+				j += k;
+			else
+				break;
+		}
+		size_t run = j - i;
+		if (run > (size_t)(lim - o))
+			return NULL;
+		memcpy(o, s + i, run);
+		o += run;
+		if (j == n)
+			break;
+		uint8_t c = s[j];
+		if (c == '"' || c == '\\') {
+			if (lim - o < 2)
+				return NULL;
+			o[0] = '\\';
+			o[1] = (char)c;
+			o += 2;
+		} else {
+			/* a control byte, DEL, or a byte of no well-formed
+			 * UTF-8 sequence: U+0000-U+00FF by its value */
+			if (lim - o < 6)
+				return NULL;
+			memcpy(o, "\\u00", 4);
+			memcpy(o + 4, hex2 + 2 * c, 2);
+			o += 6;
+		}
+		i = j + 1;
+	}
+	return o;
+}
+
 void
 pl_attrs_str(struct pl_attrs *a, const char *key, const void *s, size_t len)
 {
@@ -151,12 +270,20 @@ pl_attrs_str(struct pl_attrs *a, const char *key, const void *s, size_t len)
 	bool first = a->first[a->depth];
 	if (!member(a, key, 2))
 		return;
-	if (!put(a, "\"", 1) || !put_escaped(a, s, len) || !put(a, "\"", 1)) {
+	/* The 2 quotes were checked; the body may take the rest. */
+	char *o = a->buf + a->len;
+	char *lim = o + room(a);
+	*o++ = '"';
+	o = put_escaped(o, lim - 1, s, len);
+	if (!o) {
 		a->len = save; /* drop the partial member */
 		a->buf[a->len] = '\0';
 		a->first[a->depth] = first;
 		a->truncated = true;
+		return;
 	}
+	*o++ = '"';
+	done(a, o);
 }
 
 void
@@ -165,33 +292,78 @@ pl_attrs_cstr(struct pl_attrs *a, const char *key, const char *s)
 	pl_attrs_str(a, key, s, strlen(s));
 }
 
+/* Decimal digits of v, ending at end; returns where they start. */
+static inline char *
+fmt_u64(char *end, uint64_t v)
+{
+	char *p = end;
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+		v /= 100;
+		p -= 2;
+		memcpy(p, dec2 + 2 * r, 2);
+	}
+	if (v >= 10) {
+		p -= 2;
+		memcpy(p, dec2 + 2 * v, 2);
+	} else {
+		*--p = (char)('0' + v);
+	}
+	return p;
+}
+
+static void
+put_number(struct pl_attrs *a, const char *key, uint64_t mag, bool neg)
+{
+	char num[24];
+	char *end = num + sizeof(num);
+	char *p = fmt_u64(end, mag);
+	if (neg)
+		*--p = '-';
+	size_t n = (size_t)(end - p);
+	if (!member(a, key, n))
+		return;
+	char *o = a->buf + a->len;
+	memcpy(o, p, n);
+	done(a, o + n);
+}
+
 void
 pl_attrs_uint(struct pl_attrs *a, const char *key, uint64_t v)
 {
-	char num[24];
-	int n = snprintf(num, sizeof(num), "%" PRIu64, v);
-	if (member(a, key, (size_t)n))
-		put(a, num, (size_t)n);
+	put_number(a, key, v, false);
+}
+
+void
+pl_attrs_int(struct pl_attrs *a, const char *key, int64_t v)
+{
+	/* The magnitude in unsigned arithmetic: INT64_MIN has no positive
+	 * int64_t. */
+	put_number(a, key, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0);
 }
 
 void
 pl_attrs_bool(struct pl_attrs *a, const char *key, bool v)
 {
-	if (member(a, key, v ? 4 : 5))
-		put(a, v ? "true" : "false", v ? 4 : 5);
+	if (!member(a, key, v ? 4 : 5))
+		return;
+	char *o = a->buf + a->len;
+	memcpy(o, v ? "true" : "false", v ? 4 : 5);
+	done(a, o + (v ? 4 : 5));
 }
 
 void
 pl_attrs_hex(struct pl_attrs *a, const char *key, const uint8_t *p,
 	     size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
 	if (!member(a, key, 2 + 2 * len))
 		return;
-	put(a, "\"", 1);
+	char *o = a->buf + a->len;
+	*o++ = '"';
 	for (size_t i = 0; i < len; i++) {
-		char h[2] = {hex[p[i] >> 4], hex[p[i] & 15]};
-		put(a, h, 2);
+		memcpy(o, hex2 + 2 * p[i], 2);
+		o += 2;
 	}
-	put(a, "\"", 1);
+	*o++ = '"';
+	done(a, o);
 }

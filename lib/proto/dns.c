@@ -267,18 +267,22 @@ record(struct dns_ctx *c, struct pl_attrs *out)
 	return true;
 }
 
+/* Opcodes 3 and 7-15 are unassigned (IANA DNS parameters): the only
+ * header content that rules DNS out. b is the third byte of the header. */
+static bool
+opcode_unassigned(uint8_t b)
+{
+	uint8_t opcode = (b >> 3) & 15;
+	return opcode == 3 || opcode > 6;
+}
+
 static enum pl_dissect_result
 dissect(const uint8_t *m, size_t len, bool cut, struct pl_attrs *out)
 {
 	static const char *const sections[] = {
 		"questions", "answers", "authorities", "additionals"};
-	if (len >= 4) {
-		/* Opcodes 3 and 7-15 are unassigned (IANA DNS parameters):
-		 * the only header content that rules DNS out. */
-		uint8_t opcode = (m[2] >> 3) & 15;
-		if (opcode == 3 || opcode > 6)
-			return PL_DISSECT_NOT_MINE;
-	}
+	if (len >= 4 && opcode_unassigned(m[2]))
+		return PL_DISSECT_NOT_MINE;
 	struct dns_ctx c = {.m = m, .len = len, .off = DNS_HDR_LEN,
 			    .malformed = cut};
 	if (len >= 2)
@@ -344,4 +348,18 @@ pl_dns_dissect_tcp(const uint8_t *p, size_t len, struct pl_attrs *out)
 	size_t mlen = pl_rd16(p);
 	bool cut = mlen > len - 2;
 	return dissect(p + 2, cut ? len - 2 : mlen, cut, out);
+}
+
+/* Complete once the first message is whole: its 2-byte length and that
+ * many bytes (pl_dns_dissect_tcp reads no further); not mine once the
+ * header shows an unassigned opcode, as the dissector judges. */
+enum pl_head_state
+pl_dns_tcp_head_state(const uint8_t *p, size_t len)
+{
+	if (len < 2)
+		return PL_HEAD_NEED_MORE;
+	size_t mlen = pl_rd16(p);
+	if (mlen >= 4 && len >= 6 && opcode_unassigned(p[4]))
+		return PL_HEAD_NOT_MINE;
+	return len - 2 >= mlen ? PL_HEAD_COMPLETE : PL_HEAD_NEED_MORE;
 }

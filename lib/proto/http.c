@@ -257,6 +257,7 @@ known_method(struct pl_span m)
  * Request line: method SP request-target SP HTTP-version (RFC 9112 3).
  * A line that breaks this form is still read token by token, as tshark
  * does, when the method is a known one: the request is then malformed.
+ * With out NULL the line is only judged (pl_http_head_state).
  */
 static enum start
 request_line(struct pl_span l, bool whole, struct pl_attrs *out)
@@ -275,7 +276,8 @@ request_line(struct pl_span l, bool whole, struct pl_attrs *out)
 		/* "OPTIONS" alone on its line */
 		if (!known)
 			return START_NOT_MINE;
-		pl_attrs_str(out, "method", method.p, method.len);
+		if (out)
+			pl_attrs_str(out, "method", method.p, method.len);
 		return START_REQUEST_BAD;
 	}
 	size_t u = m + 1, ue = u;
@@ -295,6 +297,8 @@ request_line(struct pl_span l, bool whole, struct pl_attrs *out)
 		 * a version that can still become "HTTP/" keeps it HTTP. */
 		if (ue < l.len && !maybe_response(ver.p, ver.len))
 			return START_NOT_MINE;
+		if (!out)
+			return START_BAD;
 		pl_attrs_str(out, "method", method.p, method.len);
 		if (ue < l.len)
 			write_uri(out, uri);
@@ -303,6 +307,8 @@ request_line(struct pl_span l, bool whole, struct pl_attrs *out)
 	bool valid = is_version(ver) && uri.len > 0;
 	if (!valid && !known)
 		return START_NOT_MINE;
+	if (!out)
+		return valid ? START_REQUEST : START_REQUEST_BAD;
 	pl_attrs_str(out, "method", method.p, method.len);
 	if (uri.len)
 		write_uri(out, uri);
@@ -311,7 +317,8 @@ request_line(struct pl_span l, bool whole, struct pl_attrs *out)
 	return valid ? START_REQUEST : START_REQUEST_BAD;
 }
 
-/* Status line: HTTP-version SP 3DIGIT SP [reason-phrase]. */
+/* Status line: HTTP-version SP 3DIGIT SP [reason-phrase]. With out NULL
+ * the line is only judged. */
 static enum start
 status_line(struct pl_span l, bool whole, struct pl_attrs *out)
 {
@@ -323,7 +330,8 @@ status_line(struct pl_span l, bool whole, struct pl_attrs *out)
 		return START_BAD; /* version still arriving */
 	if (!is_version(ver))
 		return START_NOT_MINE;
-	pl_attrs_str(out, "version", ver.p, ver.len);
+	if (out)
+		pl_attrs_str(out, "version", ver.p, ver.len);
 	size_t c = v + 1, digits = 0;
 	while (c + digits < l.len && digits < 4 && l.p[c + digits] >= '0' &&
 	       l.p[c + digits] <= '9')
@@ -335,12 +343,28 @@ status_line(struct pl_span l, bool whole, struct pl_attrs *out)
 	unsigned code = (unsigned)(l.p[c] - '0') * 100 +
 			(unsigned)(l.p[c + 1] - '0') * 10 +
 			(unsigned)(l.p[c + 2] - '0');
-	pl_attrs_uint(out, "status_code", code);
+	if (out)
+		pl_attrs_uint(out, "status_code", code);
 	if (!whole)
 		return START_BAD; /* the reason is still arriving */
 	size_t r = c + 3 < l.len ? c + 4 : l.len;
-	pl_attrs_str(out, "reason", l.p + r, l.len - r);
+	if (out)
+		pl_attrs_str(out, "reason", l.p + r, l.len - r);
 	return START_RESPONSE;
+}
+
+/* The start line at the head of p (a status line if it can be one), its
+ * end in *pos; *whole unless the head ends inside it. */
+static enum start
+start_line(const uint8_t *p, size_t len, size_t *pos, bool *whole,
+	   struct pl_attrs *out)
+{
+	struct pl_span line;
+	*whole = pl_next_line(p, len, pos, &line);
+	bool response = line.len > 0 && maybe_response(line.p, line.len) &&
+			(line.len >= 5 || !*whole);
+	return response ? status_line(line, *whole, out)
+			: request_line(line, *whole, out);
 }
 
 enum pl_dissect_result
@@ -348,11 +372,8 @@ pl_http_dissect(const uint8_t *p, size_t len, struct pl_attrs *out)
 {
 	size_t pos = 0;
 	struct pl_span line;
-	bool whole = pl_next_line(p, len, &pos, &line);
-	bool response = line.len > 0 && maybe_response(line.p, line.len) &&
-			(line.len >= 5 || !whole);
-	enum start st = response ? status_line(line, whole, out)
-				 : request_line(line, whole, out);
+	bool whole;
+	enum start st = start_line(p, len, &pos, &whole, out);
 	if (st == START_NOT_MINE)
 		return PL_DISSECT_NOT_MINE;
 	if (st == START_BAD) {
@@ -407,4 +428,31 @@ pl_http_dissect(const uint8_t *p, size_t len, struct pl_attrs *out)
 		return PL_DISSECT_MALFORMED;
 	}
 	return PL_DISSECT_OK;
+}
+
+/*
+ * Complete once the blank line that ends the header block is in (or the
+ * start line is whole and already wrong: the dissector reads no further);
+ * not mine when the start line, even cut, cannot be HTTP's.
+ */
+enum pl_head_state
+pl_http_head_state(const uint8_t *p, size_t len)
+{
+	size_t pos = 0;
+	bool whole;
+	enum start st = start_line(p, len, &pos, &whole, NULL);
+	if (st == START_NOT_MINE)
+		return PL_HEAD_NOT_MINE;
+	if (!whole)
+		return PL_HEAD_NEED_MORE;
+	if (st == START_BAD)
+		return PL_HEAD_COMPLETE;
+	while (pos < len) {
+		struct pl_span line;
+		if (!pl_next_line(p, len, &pos, &line))
+			break;
+		if (line.len == 0)
+			return PL_HEAD_COMPLETE;
+	}
+	return PL_HEAD_NEED_MORE;
 }

@@ -86,9 +86,9 @@ header(const uint8_t *p, size_t len, struct pl_attrs *out)
 		pl_attrs_uint(out, "stratum", p[1]);
 	/* poll and precision are signed log2 seconds */
 	if (len >= 3)
-		pl_attrs_sint(out, "poll", (int8_t)p[2]);
+		pl_attrs_int(out, "poll", (int8_t)p[2]);
 	if (len >= 4)
-		pl_attrs_sint(out, "precision", (int8_t)p[3]);
+		pl_attrs_int(out, "precision", (int8_t)p[3]);
 	if (len >= 16)
 		write_refid(out, p[1], p + 12);
 	if (len >= 24)

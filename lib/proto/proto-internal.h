@@ -163,43 +163,11 @@ pl_secret_hash(const uint8_t *p, size_t len, char out[9])
 	out[8] = '\0';
 }
 
-/**
- * A signed integer member. attrs.c has no signed writer yet (NTP's poll and
- * precision are signed log2 seconds), so a negative value is written as its
- * magnitude and the '-' inserted before the digits, keeping the writer's
- * reserve for closers (depth + 2 bytes, see room() in attrs.c). Replace
- * with a pl_attrs_int in attrs.c when there is one.
- */
-static inline void
-pl_attrs_sint(struct pl_attrs *a, const char *key, int64_t v)
-{
-	if (v >= 0) {
-		pl_attrs_uint(a, key, (uint64_t)v);
-		return;
-	}
-	uint64_t mag = (uint64_t)(-(v + 1)) + 1;
-	uint32_t before = a->len;
-	bool first = a->first[a->depth];
-	pl_attrs_uint(a, key, mag);
-	if (a->truncated || a->len == before)
-		return;
-	char num[24];
-	int n = snprintf(num, sizeof(num), "%llu", (unsigned long long)mag);
-	uint32_t reserve = (uint32_t)a->depth + 2;
-	if (a->len + 1 + reserve > a->cap) {
-		/* no room for the sign: drop the member, as a full
-		 * writer does */
-		a->len = before;
-		a->buf[a->len] = '\0';
-		a->first[a->depth] = first;
-		a->truncated = true;
-		return;
-	}
-	uint32_t at = a->len - (uint32_t)n;
-	memmove(a->buf + at + 1, a->buf + at, (size_t)n + 1);
-	a->buf[at] = '-';
-	a->len++;
-}
+/* Head completeness of the stream dissectors, for the registry (see
+ * struct pl_dissector in proto.h); each lives beside its dissector. */
+enum pl_head_state pl_tls_head_state(const uint8_t *p, size_t len);
+enum pl_head_state pl_http_head_state(const uint8_t *p, size_t len);
+enum pl_head_state pl_dns_tcp_head_state(const uint8_t *p, size_t len);
 
 /** Dotted quad of 4 bytes into out (at least 16 bytes). */
 static inline void

@@ -43,8 +43,13 @@ void pl_attrs_init(struct pl_attrs *a, char *buf, uint32_t cap);
  */
 uint32_t pl_attrs_finish(struct pl_attrs *a);
 
-/* Members. key is NULL for array elements. Strings are escaped (control
- * and non-ASCII bytes as \u00XX), so any input bytes give valid JSON. */
+/* Members. key is NULL for array elements. Strings are written as UTF-8:
+ * printable ASCII and well-formed UTF-8 sequences as they are, '"' and
+ * backslash escaped with a backslash, and control bytes, DEL and every
+ * byte that is not part of a well-formed sequence (stray continuation
+ * bytes, overlong forms, surrogates, code points above U+10FFFF, a
+ * sequence cut by the end) as \u00XX, so any input bytes give valid
+ * JSON. */
 void pl_attrs_object(struct pl_attrs *a, const char *key);
 void pl_attrs_array(struct pl_attrs *a, const char *key);
 void pl_attrs_end(struct pl_attrs *a);
@@ -52,6 +57,7 @@ void pl_attrs_str(struct pl_attrs *a, const char *key, const void *s,
 		  size_t len);
 void pl_attrs_cstr(struct pl_attrs *a, const char *key, const char *s);
 void pl_attrs_uint(struct pl_attrs *a, const char *key, uint64_t v);
+void pl_attrs_int(struct pl_attrs *a, const char *key, int64_t v);
 void pl_attrs_bool(struct pl_attrs *a, const char *key, bool v);
 /** Bytes as lower-case hex, e.g. "1301c02b". */
 void pl_attrs_hex(struct pl_attrs *a, const char *key, const uint8_t *p,
@@ -63,6 +69,41 @@ enum pl_dissect_result {
 	PL_DISSECT_MALFORMED = 1, /**< `malformed` written: read what could be */
 	PL_DISSECT_NOT_MINE = 2,  /**< not this protocol: nothing written */
 };
+
+/** A dissector: one datagram, or the head of one direction of a stream. */
+typedef enum pl_dissect_result (*pl_dissect_fn)(const uint8_t *p, size_t len,
+						struct pl_attrs *out);
+
+/** How much of a stream head a dissector needs. */
+enum pl_head_state {
+	PL_HEAD_NEED_MORE, /**< what the dissector reads is not all there */
+	PL_HEAD_COMPLETE,  /**< dissect now: more bytes would change nothing */
+	PL_HEAD_NOT_MINE,  /**< not this protocol, whatever follows */
+};
+
+/** The native dissector of one protocol model (lib/proto/registry.c). */
+struct pl_dissector {
+	const char *name;       /**< model name: "tls", "http", ... */
+	pl_dissect_fn datagram; /**< one UDP payload; NULL if none */
+	pl_dissect_fn stream;   /**< a TCP direction's head; NULL if none */
+	/**
+	 * For stream: whether the head p[0..len) holds everything stream()
+	 * reads (TLS: the records covering the ClientHello or ServerHello,
+	 * and, for a server of TLS <= 1.2, through the Certificate message if
+	 * it follows; a ServerHello with supported_versions (TLS 1.3) is
+	 * complete by itself, what follows is encrypted. HTTP: through the
+	 * blank line ending the header block. DNS over TCP: 2-byte length +
+	 * message). A head on which the dissector has nothing more to read
+	 * (a record that is not a handshake one, a start line that is already
+	 * wrong) is complete too. NULL if stream is NULL. Cheap: no full
+	 * parse, nothing written. A head that never completes (longer than
+	 * the caller can buffer) is the caller's to dissect as it is.
+	 */
+	enum pl_head_state (*head_state)(const uint8_t *p, size_t len);
+};
+
+/** The dissector for a model name, or NULL (no native dissector). */
+const struct pl_dissector *pl_dissector_find(const char *name);
 
 /* DNS */
 /**

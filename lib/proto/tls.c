@@ -27,7 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "proto.h"
+#include "proto-internal.h"
 
 /* List limits; a longer list keeps its first entries and sets over_limit
  * (then no fingerprint is computed: it would describe a different hello). */
@@ -1548,4 +1548,160 @@ pl_tls_dissect(const uint8_t *p, size_t len, struct pl_attrs *out)
 		return PL_DISSECT_MALFORMED;
 	}
 	return PL_DISSECT_OK;
+}
+
+/* ------------------------------------------------- head completeness */
+
+/*
+ * pl_tls_head_state walks the records as the walker above does, but only
+ * counts handshake bytes: it copies nothing but message headers and the
+ * few ServerHello fields it needs, and decodes nothing else.
+ */
+enum { HC_OK, HC_CUT, HC_STOP };
+
+struct hcur {
+	const uint8_t *p;
+	size_t len;
+	size_t next;	  /* offset of the next record header */
+	size_t frag;	  /* offset of the rest of the current record */
+	size_t frag_n;	  /* its bytes present */
+	size_t frag_size; /* its bytes declared */
+};
+
+/* The next handshake record, as walker_record: HC_CUT when the head ends
+ * first, HC_STOP at a record the dissector does not read past (another
+ * content type, an inconsistent header). */
+static int
+hc_record(struct hcur *c, bool between)
+{
+	for (;;) {
+		if (c->next >= c->len)
+			return HC_CUT;
+		const uint8_t *h = c->p + c->next;
+		size_t left = c->len - c->next;
+		if (h[0] < CT_CCS || h[0] > CT_HEARTBEAT ||
+		    (left >= 2 && h[1] != 3) || (left >= 3 && h[2] > 4))
+			return HC_STOP;
+		if (left < 5)
+			return HC_CUT;
+		size_t rlen = (size_t)h[3] << 8 | h[4];
+		if (h[0] == CT_ALERT && between) {
+			c->next += 5 + rlen;
+			continue;
+		}
+		if (h[0] != CT_HANDSHAKE)
+			return HC_STOP;
+		c->frag = c->next + 5;
+		c->frag_size = rlen;
+		c->frag_n = left - 5 < rlen ? left - 5 : rlen;
+		c->next += 5 + rlen;
+		if (rlen > 0)
+			return HC_OK;
+		/* an empty handshake record is passed over, as the walker
+		 * does */
+	}
+}
+
+/* Take k handshake bytes (into dst unless NULL). at_msg: a message starts
+ * here, so Alert records before it are passed over. */
+static int
+hc_take(struct hcur *c, uint8_t *dst, size_t k, bool at_msg)
+{
+	while (k > 0) {
+		if (c->frag_n == 0) {
+			if (c->frag_size > 0) /* declared but absent */
+				return HC_CUT;
+			int r = hc_record(c, at_msg);
+			if (r != HC_OK)
+				return r;
+		}
+		at_msg = false;
+		size_t t = k < c->frag_n ? k : c->frag_n;
+		if (dst) {
+			memcpy(dst, c->p + c->frag, t);
+			dst += t;
+		}
+		c->frag += t;
+		c->frag_n -= t;
+		c->frag_size -= t;
+		k -= t;
+	}
+	return HC_OK;
+}
+
+/* Does the whole ServerHello body of size bytes at b have the
+ * supported_versions extension, as parse_server_hello and read_extensions
+ * would find it? (Then it selects TLS 1.3 or is a HelloRetryRequest, and
+ * the dissector stops after it.) */
+static bool
+hc_server_hello_13(struct hcur b, size_t size)
+{
+	uint8_t v[2];
+	size_t off = 2 + 32 + 1; /* legacy_version, random, session id len */
+	if (size < off)
+		return false;
+	hc_take(&b, NULL, off - 1, false);
+	hc_take(&b, v, 1, false);
+	if (v[0] > size - off)
+		return false;
+	off += v[0] + 3; /* session id, cipher_suite, compression_method */
+	if (off + 2 > size) /* no extensions block (or a broken one) */
+		return false;
+	hc_take(&b, NULL, v[0] + 3u, false);
+	hc_take(&b, v, 2, false);
+	off += 2;
+	size_t end = off + ((size_t)v[0] << 8 | v[1]);
+	if (end > size)
+		return false;
+	while (end - off >= 4) {
+		uint8_t e[4];
+		hc_take(&b, e, 4, false);
+		off += 4;
+		if ((e[0] << 8 | e[1]) == EXT_SUPPORTED_VERSIONS)
+			return true;
+		size_t elen = (size_t)e[2] << 8 | e[3];
+		if (elen > end - off)
+			return false;
+		hc_take(&b, NULL, elen, false);
+		off += elen;
+	}
+	return false;
+}
+
+enum pl_head_state
+pl_tls_head_state(const uint8_t *p, size_t len)
+{
+	if ((len >= 1 && (p[0] < CT_CCS || p[0] > CT_HEARTBEAT)) ||
+	    (len >= 2 && p[1] != 3) || (len >= 3 && p[2] > 4))
+		return PL_HEAD_NOT_MINE;
+	struct hcur c = {.p = p, .len = len};
+	bool after_sh = false; /* after a ServerHello of TLS <= 1.2 */
+	for (;;) {
+		uint8_t h[4];
+		int r = hc_take(&c, h, 4, true);
+		if (r != HC_OK)
+			return r == HC_CUT ? PL_HEAD_NEED_MORE : PL_HEAD_COMPLETE;
+		/* A Certificate follows the ServerHello or does not come. */
+		if (after_sh && h[0] != HS_CERTIFICATE)
+			return PL_HEAD_COMPLETE;
+		size_t size = (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+		struct hcur body = c;
+		r = hc_take(&c, NULL, size, false);
+		if (r != HC_OK)
+			return r == HC_CUT ? PL_HEAD_NEED_MORE : PL_HEAD_COMPLETE;
+		switch (h[0]) {
+		case HS_SERVER_HELLO:
+			if (hc_server_hello_13(body, size))
+				return PL_HEAD_COMPLETE;
+			after_sh = true;
+			break;
+		case HS_CLIENT_HELLO:
+		case HS_CERTIFICATE:
+		case 14: /* ServerHelloDone */
+		case 16: /* ClientKeyExchange */
+			return PL_HEAD_COMPLETE; /* the dissector stops there */
+		default:
+			break; /* read past, as the dissector does */
+		}
+	}
 }

@@ -21,6 +21,7 @@ in clear and in base64 (lab.pcap's admin:s3cret, and any Basic credential tshark
 Prints one line per trace and protocol, then "N passed, M failed". Python 3 stdlib only.
 """
 import base64
+import codecs
 import concurrent.futures
 import hashlib
 import json
@@ -76,6 +77,16 @@ def all_traces():
 
 
 SEP, AGG = "\x1e", "\x1f"
+
+# The text attrs.c writes for string bytes: well-formed UTF-8 as it is, every other byte
+# (a stray continuation byte, an overlong form, a surrogate, a cut sequence) as the code
+# point of its value (\u00XX). Python's UTF-8 decoder is as strict, and resuming one byte
+# after each error treats the bytes of a bad sequence one by one, as the writer does.
+codecs.register_error("pl_attrs_byte", lambda e: (chr(e.object[e.start]), e.start + 1))
+
+
+def as_writer(b):
+    return b.decode("utf-8", "pl_attrs_byte")
 
 
 def tshark_fields(path, dfilter, names, opts=()):
@@ -508,15 +519,22 @@ SECRETS_SEEN = set()  # credentials tshark decoded, for the secret scan
 
 def as_tshark(v):
     """tshark reads HTTP header text as ASCII: every byte from 0x80 becomes U+FFFD. Our
-    writer keeps such a byte as \\u00XX (U+0080..U+00FF); map it the same way."""
+    writer gives well-formed UTF-8 as characters and other bytes as U+0080..U+00FF, so
+    how many bytes a character stood for is not always known (U+00E9 is C3 A9 or E9):
+    on both sides (tshark_text) a run of non-ASCII becomes one U+FFFD."""
     if not isinstance(v, str):
         return v
-    return "".join("\ufffd" if ord(c) >= 0x80 else c for c in v)
+    return re.sub("[^\x00-\x7f]+", "\ufffd", v)
+
+
+def tshark_text(v):
+    return re.sub("\ufffd+", "\ufffd", v) if isinstance(v, str) else v
 
 
 def compare_http(res, frame, row, got):
     F = frame
     got = {k: as_tshark(v) for k, v in got.items()}
+    row = {k: [tshark_text(x) for x in v] for k, v in row.items()}
     if row.get("http.request.method"):
         res.eq(F, "method", got.get("method"), row["http.request.method"][0])
         uri, redacted = redact_uri(first(row, "http.request.uri", str, ""))
@@ -736,7 +754,7 @@ def compare_ntp(res, F, ntp, got):
         # tshark names known sources ("Global Position System"); the four ASCII bytes
         # are what it shows for the others, and what RFC 5905 7.3 defines.
         m = re.match(r"^Unidentified reference source '(.*)'$", shown)
-        exp = m.group(1) if m else raw.split(b"\0")[0].decode("latin-1")
+        exp = m.group(1) if m else as_writer(raw.split(b"\0")[0])
         res.eq(F, "reference_id", got.get("reference_id"), exp)
     for ours, theirs in (("reference_time", "ntp.reftime"), ("origin_time", "ntp.org"),
                          ("receive_time", "ntp.rec"), ("transmit_time", "ntp.xmt")):
@@ -891,8 +909,7 @@ def compare_dhcp(res, F, dhcp, got):
             continue
         # every byte as sent (tshark's option bytes), and tshark's string up to a NUL
         mine = got.get(ours)
-        res.eq(F, ours, mine.encode("latin-1") if mine is not None else None,
-               firsts[code][0])
+        res.eq(F, ours, mine, as_writer(firsts[code][0]))
         res.eq(F, ours + " (tshark string)", mine.split("\0")[0] if mine else mine,
                opt_field(code, theirs))
     res.eq(F, "client_id", got.get("client_id"),
@@ -1042,12 +1059,12 @@ def compare_ssdp(res, F, ssdp, got):
         for ln in lines:
             n, colon, v = ln.partition(b":")
             if colon and n.decode("latin-1").upper() == name:
-                exp = v.strip(b" \t").decode("latin-1")
+                exp = as_writer(v.strip(b" \t"))
                 break
         res.eq(F, ours, got.get(ours), exp)
         if ours in SSDP_TSHARK_FIELDS and exp is not None:
             res.eq(F, ours + " (tshark field)", as_tshark(got.get(ours)),
-                   kid(ssdp, SSDP_TSHARK_FIELDS[ours]))
+                   tshark_text(kid(ssdp, SSDP_TSHARK_FIELDS[ours])))
 
 
 def check_ssdp(path, trace_packets):

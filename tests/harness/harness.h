@@ -13,9 +13,6 @@
 
 #include "proto.h"
 
-typedef enum pl_dissect_result (*pl_dissect_fn)(const uint8_t *, size_t,
-						 struct pl_attrs *);
-
 #define ATTRS_CAP (64 * 1024)
 
 static const char *const verdicts[] = {"ok", "malformed", "not_mine"};

@@ -461,7 +461,7 @@ to_json(const struct pl_flow_record *r, char **text)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	cr_assert_not_null(f);
-	cr_assert_eq(pl_export_flow_json(f, r, NULL), 0);
+	cr_assert_eq(pl_export_flow_json(f, r, NULL, NULL), 0);
 	cr_assert_eq(fclose(f), 0);
 	cr_assert_gt(len, 2);
 	cr_assert_eq(buf[len - 1], '\n', "line not terminated: %s", buf);
@@ -755,6 +755,6 @@ Test(flow_json, stream_error_is_eio)
 	struct pl_flow_record r;
 	first_packet(&m, 0, V4_HI, V4_LO, 6, 1, 2, 0);
 	record_of(&r, &m);
-	cr_assert_eq(pl_export_flow_json(f, &r, NULL), -EIO);
+	cr_assert_eq(pl_export_flow_json(f, &r, NULL, NULL), -EIO);
 	fclose(f);
 }

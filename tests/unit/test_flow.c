@@ -748,7 +748,7 @@ Test(table, init_and_update_count_per_direction)
 	cr_assert(is_new);
 	struct pl_flow *f = pl_flow_table_flow(t, idx);
 	pl_flow_init(f, &syn.m, 77);
-	pl_flow_update(f, &syn.m, syn.frame);
+	pl_flow_update(f, &syn.m);
 	unsigned c = syn.m.dir, s = !c;
 	cr_assert_eq(f->orig_side, c, "the first sender is the originator");
 	cr_assert_eq(f->seq, 77);
@@ -765,7 +765,7 @@ Test(table, init_and_update_count_per_direction)
 		cr_assert_eq(j, idx);
 		cr_assert_not(is_new);
 		cr_assert_eq(rest[i]->m.dir, i == 0 || i == 3 ? s : c);
-		pl_flow_update(f, &rest[i]->m, rest[i]->frame);
+		pl_flow_update(f, &rest[i]->m);
 	}
 	cr_assert_eq(f->pkts[c], 3);
 	cr_assert_eq(f->pkts[s], 2);
@@ -787,7 +787,7 @@ Test(table, init_and_update_count_per_direction)
 	struct pkt old;
 	mkpkt(&old, MAC_C, MAC_S, CLIENT, SERVER, 40000, 443, 6, 0x10, 0,
 	      1200000);
-	pl_flow_update(f, &old.m, old.frame);
+	pl_flow_update(f, &old.m);
 	cr_assert_eq(f->last_us, 1500000);
 
 	/* The record is oriented originator -> responder. */
@@ -834,11 +834,11 @@ Test(table, synack_first_makes_its_receiver_the_originator)
 	cr_assert(is_new);
 	struct pl_flow *f = pl_flow_table_flow(t, idx);
 	pl_flow_init(f, &synack.m, 1);
-	pl_flow_update(f, &synack.m, synack.frame);
+	pl_flow_update(f, &synack.m);
 	cr_assert_eq(f->orig_side, !synack.m.dir);
 	cr_assert_eq(f->orig_side, ack.m.dir, "the client is the originator");
 	cr_assert_eq(lookup1(t, &ack, &is_new), idx);
-	pl_flow_update(f, &ack.m, ack.frame);
+	pl_flow_update(f, &ack.m);
 
 	struct pl_flow_key k;
 	struct pl_flow_record r;
@@ -972,7 +972,7 @@ Test(table, remove_then_reuse)
 	uint32_t idx = lookup1(t, &a, &is_new);
 	struct pl_flow *f = pl_flow_table_flow(t, idx);
 	pl_flow_init(f, &a.m, 1);
-	pl_flow_update(f, &a.m, a.frame);
+	pl_flow_update(f, &a.m);
 	cr_assert_eq(pl_flow_table_count(t), 1);
 
 	cr_assert_eq(pl_flow_table_remove(t, idx), 0);

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Attribute extraction in a worker: once a flow's protocol is known, the
+ * native dissector of that protocol reads each direction once, the first
+ * datagram of a UDP direction or the reassembled head of a TCP direction,
+ * and its attributes go to control as one message.
+ *
+ * A TCP direction is buffered from its first payload while the flow is
+ * still being inspected, since the payload that classifies a flow (a
+ * ClientHello) is the one the dissector needs. The buffer goes back to the
+ * pool as soon as the head is dissected, or when inspection gives up, or
+ * at the flow's end. A direction gets one chance: a dissector is never run
+ * twice on it, and packets of a direction that is done cost one test.
+ */
+#include <rte_cycles.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "model.h"
+#include "proto.h"
+#include "protolens.h"
+
+#define TCP_FIN 0x01
+#define TCP_RST 0x04
+
+int
+pl_heads_init(struct pl_heads *h, struct pl_app *app, struct pl_worker *w)
+{
+	*h = (struct pl_heads){.app = app, .w = w};
+	if (app->models == NULL || app->opt.no_attrs)
+		return 0;
+	for (unsigned i = 0; i < pl_model_count(app->models); i++)
+		h->dissector[i] = pl_dissector_find(pl_model_name(app->models, i));
+	h->pool = pl_reasm_pool_create(app->opt.head_buffers,
+				       app->opt.head_bytes);
+	if (h->pool == NULL) {
+		fprintf(stderr, "protolens: worker %u: no memory for %u "
+				"reassembly buffers of %u bytes\n",
+			w->id, app->opt.head_buffers, app->opt.head_bytes);
+		return -1;
+	}
+	h->on = true;
+	return 0;
+}
+
+void
+pl_heads_fini(struct pl_heads *h)
+{
+	pl_reasm_pool_free(h->pool);
+	h->pool = NULL;
+}
+
+/* Run a dissector and send its attributes. Offline there is time to wait
+ * for control to return a message; live, none free is a counted loss. */
+static void
+dissect(struct pl_heads *h, const struct pl_flow *f, unsigned side,
+	pl_dissect_fn fn, const uint8_t *p, uint32_t len)
+{
+	struct pl_lcore_stats *st = &h->w->stats;
+	struct pl_attr_msg *msg;
+	bool wait = h->app->offline || h->flushing;
+
+	while (rte_mempool_get(h->w->attr_pool, (void **)&msg) != 0) {
+		if (!wait) {
+			st->attrs_dropped++;
+			return;
+		}
+		rte_pause();
+	}
+	struct pl_attrs a;
+	pl_attrs_init(&a, msg->json, PL_ATTR_MSG_SIZE - sizeof(*msg));
+	enum pl_dissect_result r = fn(p, len, &a);
+	if (r == PL_DISSECT_NOT_MINE) {
+		rte_mempool_put(h->w->attr_pool, msg);
+		return;
+	}
+	msg->len = (uint16_t)pl_attrs_finish(&a);
+	msg->seq = f->seq;
+	msg->side = (uint8_t)side;
+	msg->app = f->app;
+	st->heads_dissected++;
+	if (r == PL_DISSECT_MALFORMED)
+		st->heads_malformed++;
+	/* The ring holds as many pointers as the pool has messages. */
+	rte_ring_sp_enqueue(h->w->attrs, msg);
+}
+
+static void
+release(struct pl_heads *h, struct pl_flow *f, unsigned side)
+{
+	if (f->head_step[side] == PL_HEAD_COLLECTING)
+		pl_reasm_put(h->pool, f->head[side]);
+	if (f->head_step[side] != PL_HEAD_LOST)
+		f->head_step[side] = PL_HEAD_DONE;
+}
+
+/* A collected head is dissected when the dissector says it is whole, when
+ * the buffer is full, or when the stream ends (FIN, RST, flow end). */
+static void
+try_stream(struct pl_heads *h, struct pl_flow *f, unsigned side, bool end)
+{
+	const struct pl_dissector *ds = h->dissector[f->app - 1];
+	uint32_t len;
+	const uint8_t *data = pl_reasm_data(h->pool, f->head[side], &len);
+
+	if (len == 0 && !end)
+		return;
+	enum pl_head_state hs = ds->head_state(data, len);
+	if (hs == PL_HEAD_NEED_MORE && !end &&
+	    !pl_reasm_full(h->pool, f->head[side]))
+		return;
+	if (hs != PL_HEAD_NOT_MINE && len > 0)
+		dissect(h, f, side, ds->stream, data, len);
+	release(h, f, side);
+}
+
+static void
+on_tcp(struct pl_heads *h, struct pl_flow *f, const struct pl_pkt_meta *m,
+       const uint8_t *payload, uint32_t len)
+{
+	unsigned d = m->dir;
+
+	if (f->head_step[d] == PL_HEAD_WAITING) {
+		if (len == 0)
+			return;
+		uint16_t id = pl_reasm_get(h->pool, m->tcp_seq);
+		if (id == PL_REASM_NONE) {
+			h->w->stats.heads_lost++;
+			f->head_step[d] = PL_HEAD_LOST;
+			return;
+		}
+		f->head[d] = id;
+		f->head_step[d] = PL_HEAD_COLLECTING;
+	}
+	if (len > 0)
+		pl_reasm_add(h->pool, f->head[d], m->tcp_seq, payload, len);
+	if (f->app)
+		try_stream(h, f, d, (m->tcp_flags & (TCP_FIN | TCP_RST)) != 0);
+}
+
+/* Whether a direction can still yield attributes; releases what cannot. */
+static bool
+still_useful(struct pl_heads *h, struct pl_flow *f, unsigned d, bool tcp)
+{
+	if (f->app == 0) {
+		if (f->inspect && tcp)
+			return true;
+		/* UDP waits for its protocol; a flow that inspection gave
+		 * up on yields nothing. */
+		if (f->inspect)
+			return !tcp;
+		release(h, f, 0);
+		release(h, f, 1);
+		return false;
+	}
+	const struct pl_dissector *ds = h->dissector[f->app - 1];
+	if (ds == NULL || (tcp ? ds->stream == NULL : ds->datagram == NULL)) {
+		release(h, f, 0);
+		release(h, f, 1);
+		return false;
+	}
+	return f->head_step[d] < PL_HEAD_DONE;
+}
+
+void
+pl_heads_packet(struct pl_heads *h, struct pl_flow *f,
+		const struct pl_pkt_meta *m, const uint8_t *payload,
+		uint32_t len)
+{
+	unsigned d = m->dir;
+	bool tcp = m->l4_proto == 6;
+
+	if (m->flags & PL_PKT_F_FRAGMENT)
+		return;
+	if (!tcp && m->l4_proto != 17) {
+		f->head_step[0] = f->head_step[1] = PL_HEAD_DONE;
+		return;
+	}
+	uint64_t t0 = rte_rdtsc();
+	if (still_useful(h, f, d, tcp)) {
+		if (tcp) {
+			on_tcp(h, f, m, payload, len);
+		} else if (f->app && len > 0) {
+			dissect(h, f, d, h->dissector[f->app - 1]->datagram,
+				payload, len);
+			f->head_step[d] = PL_HEAD_DONE;
+		}
+	}
+	h->w->stats.dissect_cycles += rte_rdtsc() - t0;
+}
+
+void
+pl_heads_flow_end(struct pl_heads *h, struct pl_flow *f, bool shutdown)
+{
+	h->flushing = shutdown;
+	for (unsigned d = 0; d < 2; d++) {
+		if (f->head_step[d] != PL_HEAD_COLLECTING)
+			continue;
+		if (f->app && h->dissector[f->app - 1] &&
+		    h->dissector[f->app - 1]->stream)
+			try_stream(h, f, d, true);
+		else
+			release(h, f, d);
+	}
+}
