@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_memory.h>
 #include <rte_telemetry.h>
 
 #include "model.h"
@@ -204,6 +206,31 @@ fail:
 }
 
 static int
+populate_msl(const struct rte_memseg_list *msl, void *arg)
+{
+	int *rc = arg;
+	if (msl->base_va != NULL && msl->len > 0 &&
+	    madvise(msl->base_va, msl->len, MADV_POPULATE_WRITE) != 0)
+		*rc = -errno;
+	return 0;
+}
+
+/* Without hugepages EAL memory is ordinary anonymous memory, faulted in on
+ * first touch: a flow table then pays page faults on the fast path until
+ * every page was used once (~20% of a new flow's cost, measured). Fault it
+ * all in before the lcores start, as hugepages would be. */
+static void
+prefault_eal_memory(void)
+{
+	int rc = 0;
+	rte_memseg_list_walk(populate_msl, &rc);
+	if (rc != 0)
+		fprintf(stderr, "protolens: warning: cannot prefault EAL memory "
+				"(%s): first packets pay page faults\n",
+			strerror(-rc));
+}
+
+static int
 rings_init(struct pl_app *app)
 {
 	char name[32];
@@ -368,6 +395,8 @@ main(int argc, char **argv)
 	}
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s",
 		 rte_eal_get_runtime_dir());
+	if (app.opt.pcap)
+		prefault_eal_memory();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 

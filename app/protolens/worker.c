@@ -168,6 +168,23 @@ account(struct worker_ctx *c, struct rte_mbuf **pkts,
 	struct pl_lcore_stats *st = &c->w->stats;
 
 	pl_flow_table_lookup_bulk(c->table, metas, n, idx, &is_new);
+	/* Payloads the automata or a dissector will read were written on the
+	 * RX core: start their misses for the whole burst at once. */
+	if (c->scratch != NULL)
+		for (unsigned i = 0; i < n; i++) {
+			if (metas[i]->payload_cap == 0 || idx[i] == UINT32_MAX)
+				continue;
+			const struct pl_flow *f =
+				pl_flow_table_flow(c->table, idx[i]);
+			if ((is_new >> i & 1) || f->inspect ||
+			    f->head_step[metas[i]->dir] < PL_HEAD_DONE) {
+				const char *p = rte_pktmbuf_mtod_offset(
+					pkts[i], const char *,
+					metas[i]->payload_off);
+				rte_prefetch0(p);
+				rte_prefetch0(p + RTE_CACHE_LINE_SIZE);
+			}
+		}
 	for (unsigned i = 0; i < n; i++) {
 		const struct pl_pkt_meta *m = metas[i];
 		st->packets++;

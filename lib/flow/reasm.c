@@ -90,6 +90,8 @@ pl_reasm_pool_create(uint32_t nb_bufs, uint32_t head_bytes)
 	p->data = mem + o_data;
 	memset(p->buf, 0, sizeof(struct reasm_buf) * nb_bufs);
 	memset(p->bitmap, 0, bm_bytes);
+	/* Touched now so that no page fault lands on the fast path. */
+	memset(p->data, 0, stride * nb_bufs);
 	/* Lowest ids on top: popped first. */
 	for (uint32_t i = 0; i < nb_bufs; i++)
 		p->free_ids[i] = (uint16_t)(nb_bufs - 1 - i);

@@ -371,3 +371,33 @@ pl_bytes_match(const struct pl_bytes_pattern *p, const uint8_t *data,
 			return true;
 	return false;
 }
+
+int64_t
+pl_bytes_find(const struct pl_bytes_pattern *p, const uint8_t *data,
+	      uint32_t len)
+{
+	if (len < p->len)
+		return -1;
+	if (p->index >= 0) {
+		if ((uint32_t)p->index > len - p->len)
+			return -1;
+		return match_at(p, data + p->index) ? p->index : -1;
+	}
+	uint32_t last = len - p->len;
+	if (p->first_single) {
+		const uint8_t *d = data, *end = data + last + 1;
+		while (d < end) {
+			d = memchr(d, p->first_byte, (size_t)(end - d));
+			if (d == NULL)
+				return -1;
+			if (match_at(p, d))
+				return d - data;
+			d++;
+		}
+		return -1;
+	}
+	for (uint32_t i = 0; i <= last; i++)
+		if (pl_byteset_has(&p->sets[0], data[i]) && match_at(p, data + i))
+			return i;
+	return -1;
+}

@@ -45,9 +45,24 @@ pl_model_scratch_alloc(const struct pl_model_set *s)
 	struct pl_model_scratch *sc = calloc(1, sizeof(*sc));
 	if (sc == NULL)
 		return NULL;
+	sc->set = s;
 	if (s->db && hs_alloc_scratch(s->db, &sc->hs) != HS_SUCCESS) {
 		free(sc);
 		return NULL;
+	}
+	if (s->regex_pairs) {
+		/* Regex attributes: everything pcre2_match needs, once. */
+		sc->md = pcre2_match_data_create(s->regex_pairs, NULL);
+		sc->mctx = pcre2_match_context_create(NULL);
+		sc->jit = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
+		if (!sc->md || !sc->mctx || !sc->jit) {
+			pl_model_scratch_free(sc);
+			return NULL;
+		}
+		pcre2_set_match_limit(sc->mctx, PL_REGEX_MATCH_LIMIT);
+		pcre2_set_depth_limit(sc->mctx, PL_REGEX_DEPTH_LIMIT);
+		pcre2_set_heap_limit(sc->mctx, PL_REGEX_HEAP_LIMIT_KIB);
+		pcre2_jit_stack_assign(sc->mctx, NULL, sc->jit);
 	}
 	return sc;
 }
@@ -58,6 +73,9 @@ pl_model_scratch_free(struct pl_model_scratch *sc)
 	if (sc == NULL)
 		return;
 	hs_free_scratch(sc->hs);
+	pcre2_match_data_free(sc->md);
+	pcre2_match_context_free(sc->mctx);
+	pcre2_jit_stack_free(sc->jit);
 	free(sc);
 }
 

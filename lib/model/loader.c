@@ -30,6 +30,7 @@ struct loader {
 	char regex_file[PL_MODEL_MAX_MATCHERS][256];
 	unsigned regex_id[PL_MODEL_MAX_MATCHERS];
 	unsigned nb_regex;
+	pcre2_compile_context *pcre_cc; /* regex attributes */
 };
 
 static int
@@ -469,6 +470,277 @@ load_contents(struct loader *l, const json_t *root, unsigned idx,
 	return 0;
 }
 
+/* A string, or an integer printed into buf; NULL for anything else. */
+static const char *
+json_str_or_int(const json_t *v, char *buf, size_t n)
+{
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v)) {
+		snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+		return buf;
+	}
+	return NULL;
+}
+
+/* A range expression (from, to): a string, or an integer (an extension). */
+static int
+load_rexpr(struct loader *l, const json_t *pp, const char *ppath,
+	   const char *key, bool allow_from, struct pl_rexpr *out)
+{
+	char path[320], why[200], num[32];
+	snprintf(path, sizeof(path), "%s.%s", ppath, key);
+	json_t *v = json_object_get(pp, key);
+	if (v == NULL)
+		return bad(l, path, "expected an expression, found nothing");
+	const char *src = json_str_or_int(v, num, sizeof(num));
+	if (src == NULL)
+		return bad(l, path, "expected an expression, found %s",
+			   type_name(v));
+	if (pl_rexpr_compile(src, allow_from, out, why, sizeof(why)) < 0)
+		return bad(l, path, "expected an expression, found \"%s\" (%s)",
+			   src, why);
+	return 0;
+}
+
+/* An optional or required Byteseek pattern of an attribute. */
+static int
+load_attr_bytes(struct loader *l, const json_t *pp, const char *ppath,
+		const char *key, int32_t index, int required, bool *has,
+		struct pl_bytes_pattern *out)
+{
+	char path[320], perr[300];
+	int rc = 0;
+	json_t *v = get(l, pp, ppath, key, JSON_STRING, required, &rc);
+	if (rc || v == NULL)
+		return rc;
+	snprintf(path, sizeof(path), "%s.%s", ppath, key);
+	rc = pl_bytes_compile(json_string_value(v), index, out, perr, sizeof(perr));
+	if (rc == -ENOMEM)
+		return bad(l, path, "out of memory");
+	if (rc)
+		return bad(l, path, "%s", perr);
+	if (has)
+		*has = true;
+	return 0;
+}
+
+static int
+load_attr_range(struct loader *l, const json_t *pp, const char *ppath,
+		struct pl_attr *a)
+{
+	static const char *const known[] = {"seek-pattern-from", "from", "to",
+					    NULL};
+	int rc;
+	check_keys(l, pp, ppath, known);
+	a->kind = ATTR_RANGE;
+	if ((rc = load_attr_bytes(l, pp, ppath, "seek-pattern-from", -1, 0,
+				  &a->has_seek, &a->seek)) ||
+	    (rc = load_rexpr(l, pp, ppath, "from", false, &a->from)) ||
+	    (rc = load_rexpr(l, pp, ppath, "to", true, &a->to)))
+		return rc;
+	return 0;
+}
+
+static int
+load_bits(struct loader *l, const json_t *pp, const char *ppath,
+	  const char *key, uint8_t *bytes)
+{
+	char path[320];
+	int rc = 0;
+	json_t *v = get(l, pp, ppath, key, JSON_INTEGER, 1, &rc);
+	if (!v)
+		return rc;
+	json_int_t b = json_integer_value(v);
+	if (b != 8 && b != 16) {
+		snprintf(path, sizeof(path), "%s.%s", ppath, key);
+		return bad(l, path, "expected 8 or 16, found %lld", (long long)b);
+	}
+	*bytes = (uint8_t)(b / 8);
+	return 0;
+}
+
+static int
+load_attr_tlv(struct loader *l, const json_t *pp, const char *ppath,
+	      struct pl_attr *a)
+{
+	static const char *const known[] = {"seek-pattern", "tag-pattern",
+					    "tag-bit-length", "length-bit-length",
+					    "find-all", NULL};
+	char path[320];
+	int rc;
+	check_keys(l, pp, ppath, known);
+	a->kind = ATTR_TLV;
+	if ((rc = load_attr_bytes(l, pp, ppath, "seek-pattern", -1, 0,
+				  &a->has_seek, &a->seek)) ||
+	    (rc = load_attr_bytes(l, pp, ppath, "tag-pattern", 0, 1, NULL,
+				  &a->tag)) ||
+	    (rc = load_bits(l, pp, ppath, "tag-bit-length", &a->tag_bytes)) ||
+	    (rc = load_bits(l, pp, ppath, "length-bit-length", &a->len_bytes)))
+		return rc;
+	json_t *fa = json_object_get(pp, "find-all");
+	if (fa && !json_is_boolean(fa)) {
+		snprintf(path, sizeof(path), "%s.find-all", ppath);
+		return bad(l, path, "expected a boolean, found %s", type_name(fa));
+	}
+	a->find_all = fa && json_is_true(fa);
+	return 0;
+}
+
+static int
+load_attr_regex(struct loader *l, const json_t *pp, const char *ppath,
+		struct pl_attr *a)
+{
+	static const char *const known[] = {"pattern", "group", NULL};
+	char path[320], why[300];
+	int rc = 0;
+	check_keys(l, pp, ppath, known);
+	a->kind = ATTR_REGEX;
+	json_t *pat = get(l, pp, ppath, "pattern", JSON_STRING, 1, &rc);
+	if (!pat)
+		return rc;
+	json_t *g = get(l, pp, ppath, "group", JSON_INTEGER, 0, &rc);
+	if (rc)
+		return rc;
+	const char *src = json_string_value(pat);
+	snprintf(path, sizeof(path), "%s.pattern", ppath);
+	size_t *map = NULL;
+	char *tr = pl_java_to_pcre2(src, &map, why, sizeof(why));
+	if (tr == NULL)
+		return why[0] ? bad(l, path, "expected a regex PCRE2 accepts, "
+				    "found \"%s\" (%s)", src, why)
+			      : bad(l, path, "out of memory");
+	int ecode;
+	PCRE2_SIZE eoff;
+	a->re = pcre2_compile((PCRE2_SPTR)tr, PCRE2_ZERO_TERMINATED,
+			      PCRE2_NEVER_UTF | PCRE2_NEVER_UCP, &ecode, &eoff,
+			      l->pcre_cc);
+	if (a->re == NULL) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(ecode, msg, sizeof(msg));
+		size_t at = eoff <= strlen(tr) ? map[eoff] : strlen(src);
+		free(tr);
+		free(map);
+		return bad(l, path, "expected a regex PCRE2 accepts, found \"%s\" "
+			   "(PCRE2: %s at offset %zu)", src, (const char *)msg, at);
+	}
+	free(tr);
+	free(map);
+	/* JIT if this PCRE2 has it; the interpreter otherwise. */
+	(void)pcre2_jit_compile(a->re, PCRE2_JIT_COMPLETE);
+	uint32_t groups = 0;
+	pcre2_pattern_info(a->re, PCRE2_INFO_CAPTURECOUNT, &groups);
+	json_int_t gv = g ? json_integer_value(g) : 0;
+	if (gv < 0 || gv > groups) {
+		snprintf(path, sizeof(path), "%s.group", ppath);
+		return bad(l, path, "expected a group 0..%u (the pattern has %u "
+			   "capture group%s), found %lld", groups, groups,
+			   groups == 1 ? "" : "s", (long long)gv);
+	}
+	a->group = (uint32_t)gv;
+	if (groups + 1 > l->set->regex_pairs)
+		l->set->regex_pairs = groups + 1;
+	return 0;
+}
+
+static int
+load_attributes(struct loader *l, const json_t *root, struct pl_model *m)
+{
+	static const char *const known[] = {"name", "parser-type",
+					    "parser-pattern", "data-type",
+					    "direction", NULL};
+	char path[64], ppath[128];
+	int rc = 0;
+	size_t i;
+	json_t *aj;
+
+	json_t *arr = json_object_get(root, "attributes");
+	if (arr == NULL)
+		return 0;
+	if (!json_is_array(arr))
+		return bad(l, "attributes", "expected an array, found %s",
+			   type_name(arr));
+	size_t n = json_array_size(arr);
+	if (n > PL_MODEL_MAX_ATTRS)
+		return bad(l, "attributes", "expected at most %d attributes, "
+			   "found %zu", PL_MODEL_MAX_ATTRS, n);
+	if (n == 0)
+		return 0;
+	m->attrs = calloc(n, sizeof(*m->attrs));
+	if (m->attrs == NULL)
+		return bad(l, "attributes", "out of memory");
+	json_array_foreach(arr, i, aj) {
+		snprintf(path, sizeof(path), "attributes[%zu]", i);
+		if (!json_is_object(aj))
+			return bad(l, path, "expected an object, found %s",
+				   type_name(aj));
+		check_keys(l, aj, path, known);
+		/* counted now, so that a failure below frees what it holds */
+		struct pl_attr *a = &m->attrs[m->nb_attrs++];
+		json_t *name = get(l, aj, path, "name", JSON_STRING, 1, &rc);
+		json_t *type = name ? get(l, aj, path, "parser-type", JSON_STRING, 1, &rc) : NULL;
+		json_t *pp = type ? get(l, aj, path, "parser-pattern", JSON_OBJECT, 1, &rc) : NULL;
+		json_t *dt = pp ? get(l, aj, path, "data-type", JSON_STRING, 1, &rc) : NULL;
+		json_t *dir = dt ? get(l, aj, path, "direction", JSON_STRING, 1, &rc) : NULL;
+		if (!dir)
+			return rc;
+		const char *nm = json_string_value(name);
+		if (nm[0] == '\0' || strlen(nm) > 128)
+			return bad(l, strcat(path, ".name"), "expected a name of "
+				   "1 to 128 characters, found \"%.140s\"", nm);
+		for (const char *c = nm; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == '"' || *c == '\\')
+				return bad(l, strcat(path, ".name"), "expected a "
+					   "name without control characters, '\"' "
+					   "or '\\', found \"%s\"", nm);
+		a->name = strdup(nm);
+		if (a->name == NULL)
+			return bad(l, path, "out of memory");
+		const char *d = json_string_value(dt);
+		if (strcasecmp(d, "BYTES") == 0)
+			a->string = false;
+		else if (strcasecmp(d, "STRING") == 0)
+			a->string = true;
+		else
+			return bad(l, strcat(path, ".data-type"), "expected BYTES "
+				   "or STRING, found \"%s\"", d);
+		d = json_string_value(dir);
+		if (strcasecmp(d, "REQUEST") == 0)
+			a->dir = DIR_REQUEST;
+		else if (strcasecmp(d, "RESPONSE") == 0)
+			a->dir = DIR_RESPONSE;
+		else
+			return bad(l, strcat(path, ".direction"), "expected "
+				   "REQUEST or RESPONSE, found \"%s\"", d);
+		snprintf(ppath, sizeof(ppath), "%s.parser-pattern", path);
+		const char *t = json_string_value(type);
+		if (strcmp(t, "parser:byteseek:range") == 0)
+			rc = load_attr_range(l, pp, ppath, a);
+		else if (strcmp(t, "parser:byteseek:tlv") == 0)
+			rc = load_attr_tlv(l, pp, ppath, a);
+		else if (strcmp(t, "parser:regex") == 0)
+			rc = load_attr_regex(l, pp, ppath, a);
+		else
+			rc = bad(l, strcat(path, ".parser-type"), "expected "
+				 "\"parser:byteseek:range\", \"parser:byteseek:tlv\" "
+				 "or \"parser:regex\", found \"%s\"", t);
+		if (rc)
+			return rc;
+		m->has_attrs[a->dir] = true;
+		if (a->kind == ATTR_REGEX)
+			m->regex_attrs[a->dir] = true;
+		/* a name given twice for a direction: one slot, first found wins */
+		a->name_id = (uint8_t)(m->nb_attrs - 1);
+		for (unsigned k = 0; k + 1 < m->nb_attrs; k++)
+			if (m->attrs[k].dir == a->dir &&
+			    strcmp(m->attrs[k].name, a->name) == 0) {
+				a->name_id = (uint8_t)k;
+				break;
+			}
+	}
+	return 0;
+}
+
 static int
 load_file(struct loader *l, const char *dir, const char *name)
 {
@@ -503,16 +775,14 @@ load_file(struct loader *l, const char *dir, const char *name)
 			rc = load_metadata(l, root, idx, m);
 		if (!rc)
 			rc = load_contents(l, root, idx, m);
-		if (!rc) {
-			json_t *a = json_object_get(root, "attributes");
-			if (a && !json_is_array(a))
-				rc = bad(l, "attributes", "expected an array, found %s",
-					 type_name(a));
-		}
+		if (!rc)
+			rc = load_attributes(l, root, m);
 	}
 	json_decref(root);
 	if (!rc)
 		set->nb_models++;
+	else
+		pl_model_attrs_free(m);
 	return rc;
 }
 
@@ -580,7 +850,12 @@ pl_model_set_load(const char *dir, char *err, size_t errlen,
 	}
 	qsort(names, n, sizeof(names[0]), name_cmp);
 	l.set = calloc(1, sizeof(*l.set));
-	if (l.set == NULL) {
+	/* Regex attributes: java.util.regex's `.` stops at CR and LF, and
+	 * `$` before a final CR, LF or CRLF: PCRE2's ANYCRLF newline. */
+	l.pcre_cc = pcre2_compile_context_create(NULL);
+	if (l.pcre_cc)
+		pcre2_set_newline(l.pcre_cc, PCRE2_NEWLINE_ANYCRLF);
+	if (l.set == NULL || l.pcre_cc == NULL) {
 		snprintf(err, errlen, "out of memory");
 		rc = -ENOMEM;
 	}
@@ -592,6 +867,7 @@ pl_model_set_load(const char *dir, char *err, size_t errlen,
 		free(names[i]);
 	for (unsigned i = 0; i < l.nb_regex; i++)
 		free(l.regex[i]);
+	pcre2_compile_context_free(l.pcre_cc);
 	if (rc != 0) {
 		pl_model_set_free(l.set);
 		return NULL;
@@ -607,6 +883,8 @@ pl_model_set_free(struct pl_model_set *s)
 {
 	if (s == NULL)
 		return;
+	for (unsigned i = 0; i < s->nb_models; i++)
+		pl_model_attrs_free(&s->models[i]);
 	for (unsigned i = 0; i < s->nb_matchers; i++)
 		if (s->matchers[i].kind == MATCHER_BYTES)
 			pl_bytes_free(&s->matchers[i].bytes);

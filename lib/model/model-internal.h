@@ -6,12 +6,53 @@
 
 #include <hs.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "model.h"
 
 #define PL_MODEL_NAME_MAX 32
 #define PL_MODEL_MAX_PORTS 16
 
 enum { DIR_REQUEST = 0, DIR_RESPONSE = 1 };
+
+/* Attributes (attrs.c). */
+#define PL_MODEL_MAX_ATTRS 128 /* per model */
+#define PL_REXPR_MAX 64        /* operations of a range expression */
+#define PL_REXPR_STACK 16      /* its evaluation stack */
+#define PL_REXPR_LIMIT 4294967296LL /* |value| above: attribute absent */
+/* PCRE2 limits: a pathological payload gives up instead of taking long. */
+#define PL_REGEX_MATCH_LIMIT 100000
+#define PL_REGEX_DEPTH_LIMIT 2000
+#define PL_REGEX_HEAP_LIMIT_KIB 1024
+
+/* A range expression (from, to) compiled to postfix operations. */
+enum rexpr_op { RX_NUM, RX_FROM, RX_BYTE, RX_ADD, RX_SUB, RX_SHL, RX_OR };
+
+struct pl_rexpr {
+	uint8_t n;
+	uint8_t op[PL_REXPR_MAX];
+	uint32_t num[PL_REXPR_MAX]; /* the literal of RX_NUM */
+};
+
+enum attr_kind { ATTR_RANGE, ATTR_TLV, ATTR_REGEX };
+
+struct pl_attr {
+	char *name;
+	uint8_t kind;
+	uint8_t dir;
+	bool string;     /* data-type STRING, else BYTES (hex) */
+	uint8_t name_id; /* first attribute of this direction with this name */
+	/* range: seek-pattern-from; tlv: seek-pattern (both optional) */
+	bool has_seek;
+	struct pl_bytes_pattern seek;
+	struct pl_rexpr from, to; /* range */
+	struct pl_bytes_pattern tag; /* tlv: tag-pattern, at the TLV start */
+	uint8_t tag_bytes, len_bytes;
+	bool find_all;
+	pcre2_code *re;  /* regex */
+	uint32_t group;
+};
 
 struct pl_model {
 	char name[PL_MODEL_NAME_MAX];
@@ -21,6 +62,10 @@ struct pl_model {
 	bool has_dir[2];          /**< direction present in contents */
 	struct pl_expr eval[2];   /**< request, response */
 	uint8_t select;           /**< truth table: bit (req | resp << 1) */
+	struct pl_attr *attrs;    /**< in file order */
+	unsigned nb_attrs;
+	bool has_attrs[2];        /**< per direction */
+	bool regex_attrs[2];      /**< a regex attribute in that direction */
 };
 
 enum matcher_kind { MATCHER_BYTES, MATCHER_REGEX };
@@ -45,10 +90,44 @@ struct pl_model_set {
 	uint32_t regex_models; /* models with regex matchers */
 	hs_database_t *db;
 	double compile_ms;
+	uint32_t regex_pairs; /* ovector pairs for the largest capture count */
 };
 
 struct pl_model_scratch {
 	hs_scratch_t *hs;
+	const struct pl_model_set *set;
+	pcre2_match_data *md;     /* NULL if the set has no regex attribute */
+	pcre2_match_context *mctx;
+	pcre2_jit_stack *jit;
 };
+
+/* attrs.c */
+/**
+ * Compile a range expression; `from` is accepted only if allow_from.
+ * @return 0, or -EINVAL with why set (the reason only, e.g. "unbalanced
+ *   parenthesis", "no operand at offset 4").
+ */
+int pl_rexpr_compile(const char *src, bool allow_from, struct pl_rexpr *out,
+		     char *why, size_t whylen);
+/**
+ * Evaluate e with the base at p + base (offsets of $() are relative to
+ * it) and `from` = from_val.
+ * @return false if a byte read is outside p[0..len) or a value leaves the
+ *   allowed range (the attribute is absent).
+ */
+bool pl_rexpr_eval(const struct pl_rexpr *e, const uint8_t *p, size_t len,
+		   int64_t base, int64_t from_val, int64_t *out);
+/**
+ * Translate a java.util.regex pattern for PCRE2 (docs/models.md).
+ * @param map  out: map[i] = offset in src of the translated pattern's
+ *             byte i (for PCRE2's error offsets); freed by the caller
+ * @return the translated pattern (malloc), or NULL with why set (why empty:
+ *   no memory).
+ */
+char *pl_java_to_pcre2(const char *src, size_t **map, char *why,
+		       size_t whylen);
+/** Free what a model's attributes hold. */
+void pl_model_attrs_free(struct pl_model *m);
+
 
 #endif /* PL_MODEL_INTERNAL_H */

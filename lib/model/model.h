@@ -52,6 +52,14 @@ void pl_bytes_free(struct pl_bytes_pattern *p);
 bool pl_bytes_match(const struct pl_bytes_pattern *p, const uint8_t *data,
 		    uint32_t len);
 
+/**
+ * Where the pattern occurs in data: its index if it matches there (an
+ * anchored pattern), else the offset of the first (leftmost) occurrence.
+ * @return the offset, or -1 if it does not occur.
+ */
+int64_t pl_bytes_find(const struct pl_bytes_pattern *p, const uint8_t *data,
+		      uint32_t len);
+
 /** Most matchers over all models (bits of struct pl_model_bits). */
 #define PL_MODEL_MAX_MATCHERS 256
 /** Most models in a set (bits of a model mask). */
@@ -128,7 +136,12 @@ bool pl_model_std_port(const struct pl_model_set *s, unsigned model,
 double pl_model_compile_ms(const struct pl_model_set *s);
 
 /**
- * Allocate the scratch one worker needs to inspect payloads.
+ * Allocate the scratch one worker needs to inspect payloads
+ * (pl_model_inspect) and to extract attributes (pl_model_attrs): the
+ * Hyperscan scratch, and, if a model has regex attributes, one PCRE2 match
+ * data sized for the largest capture count of the set, a match context
+ * (match limit) and a JIT stack, so that nothing is allocated per call.
+ * A scratch belongs to the set it was allocated for, and to one thread.
  * @return the scratch, or NULL (no memory).
  */
 struct pl_model_scratch *pl_model_scratch_alloc(const struct pl_model_set *s);
@@ -157,5 +170,43 @@ int pl_model_inspect(const struct pl_model_set *s,
 /** Models whose select expression holds given what a flow has seen. */
 uint32_t pl_model_select(const struct pl_model_set *s, uint32_t req_seen,
 			 uint32_t resp_seen);
+
+/* ---- Model-driven attributes (the `attributes` of a model file) ---- */
+
+struct pl_attrs; /* the JSON writer of lib/proto (proto.h) */
+
+/**
+ * Whether model has attributes for that direction (cheap: a flag set at
+ * load time).
+ * @param response  true: the RESPONSE attributes, false: the REQUEST ones
+ * @return false also for a NULL set or a model index out of range.
+ */
+bool pl_model_has_attrs(const struct pl_model_set *s, unsigned model,
+			bool response);
+
+/**
+ * Evaluate model's attributes of one direction (response: the RESPONSE
+ * ones, else REQUEST) on p[0..len) and write each found one as a member of
+ * out named by its `name` (a name given twice for one direction: the first
+ * found wins, the later ones are skipped). Attributes are evaluated in
+ * file order; one that is not found (a seek pattern that does not occur, a
+ * byte or range outside the payload, no TLV or regex match, a regex that
+ * hits the match limit) is simply not written. BYTES values are lower-case
+ * hex strings, STRING values JSON strings (pl_attrs_hex, pl_attrs_str); a
+ * TLV attribute with find-all is an array of every value found. Semantics
+ * in docs/models.md, "Attributes". Allocates nothing; reads nothing outside
+ * p[0..len).
+ * @param sc   a scratch of this set (pl_model_scratch_alloc(s)), used by
+ *             regex attributes; may be NULL if the direction has none
+ * @param out  an initialised writer (pl_attrs_init); members are added at
+ *             its current level; if it fills up it is marked truncated
+ * @return number of members written (0: none found, or none defined);
+ *   -EINVAL on bad arguments: s or out NULL, model out of range, p NULL
+ *   with len > 0, len above UINT32_MAX, or sc NULL or of another set while
+ *   the direction has regex attributes.
+ */
+int pl_model_attrs(const struct pl_model_set *s, struct pl_model_scratch *sc,
+		   unsigned model, bool response, const uint8_t *p, size_t len,
+		   struct pl_attrs *out);
 
 #endif /* PL_MODEL_H */

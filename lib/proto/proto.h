@@ -95,9 +95,11 @@ struct pl_dissector {
 	 * blank line ending the header block. DNS over TCP: 2-byte length +
 	 * message). A head on which the dissector has nothing more to read
 	 * (a record that is not a handshake one, a start line that is already
-	 * wrong) is complete too. NULL if stream is NULL. Cheap: no full
-	 * parse, nothing written. A head that never completes (longer than
-	 * the caller can buffer) is the caller's to dissect as it is.
+	 * wrong) is complete too. NOT_MINE exactly when stream() says
+	 * PL_DISSECT_NOT_MINE on the same bytes. NULL if stream is NULL.
+	 * Cheap: no full parse, nothing written. A head that never completes
+	 * (longer than the caller can buffer) is the caller's to dissect as
+	 * it is.
 	 */
 	enum pl_head_state (*head_state)(const uint8_t *p, size_t len);
 };

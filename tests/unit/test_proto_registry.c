@@ -442,7 +442,7 @@ Test(registry, tls13_server_hello_alone)
 
 	const uint8_t *hs = tls13_server + 5;
 	static const size_t cuts[] = {2, 40, 90};
-	uint8_t buf[122 + 5 * N(cuts) + 6];
+	uint8_t buf[122 + 5 * (N(cuts) + 1) + 6];
 	size_t len = records(buf, hs, 122, cuts, N(cuts));
 	memcpy(buf + len, tls13_server + 127, 6); /* the CCS record */
 	check_head("tls", buf, len + 6, len);
