@@ -22,6 +22,10 @@
 
 #define TCP_FIN 0x01
 #define TCP_RST 0x04
+/* An unclassified TCP direction keeps its buffer for this many payload
+ * packets: the payload that classifies a flow is nearly always its first,
+ * and a flow of an unknown protocol must not hold a buffer for its life. */
+#define UNCLASSIFIED_HOLD_PKTS 4
 
 int
 pl_heads_init(struct pl_heads *h, struct pl_app *app, struct pl_worker *w)
@@ -143,8 +147,12 @@ static bool
 still_useful(struct pl_heads *h, struct pl_flow *f, unsigned d, bool tcp)
 {
 	if (f->app == 0) {
-		if (f->inspect && tcp)
-			return true;
+		if (f->inspect && tcp) {
+			if (f->insp_pkts[d] <= UNCLASSIFIED_HOLD_PKTS)
+				return true;
+			release(h, f, d);
+			return false;
+		}
 		/* UDP waits for its protocol; a flow that inspection gave
 		 * up on yields nothing. */
 		if (f->inspect)

@@ -84,10 +84,10 @@ static const struct opt_def defs[] = {
 	 "(default 16384)"},
 	{OPT_HEAD_BUFFERS, "head-buffers", "N", 1, 65535,
 	 "reassembly buffers per worker; past them a head is counted as "
-	 "lost (default 4096)"},
+	 "lost (default 1024)"},
 	{OPT_ATTR_BLOBS, "attr-blobs", "N", 64, 1U << 20,
 	 "attribute messages in flight from each worker to control "
-	 "(default 4096)"},
+	 "(default 1024)"},
 	{OPT_NO_ATTRS, "no-attrs", NULL, 0, 0,
 	 "detect protocols but extract no attributes"},
 	{OPT_QUIET, "quiet", NULL, 0, 0, "no summary on stdout"},
@@ -266,8 +266,8 @@ pl_options_parse(struct pl_options *o, int argc, char **argv)
 		.inspect_pkts = 32,
 		.inspect_bytes = 16384,
 		.head_bytes = 16384,
-		.head_buffers = 4096,
-		.attr_blobs = 4096,
+		.head_buffers = 1024,
+		.attr_blobs = 1024,
 	};
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];

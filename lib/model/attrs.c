@@ -146,7 +146,8 @@ rparse_primary(struct rp *p)
 			     (int)n, s + at, at);
 	}
 	if (c == '\0')
-		return rfail(p, "no operand at the end");
+		return rfail(p, p->depth ? "unbalanced parenthesis"
+					 : "no operand at the end");
 	if (c == ')')
 		return rfail(p, "unbalanced parenthesis at offset %zu", p->pos);
 	return rfail(p, "expected a number, 'from', '$(' or '(' at offset %zu",

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for lib/model: Byteseek compiler, expressions, loader errors,
  * and each model (the project's and the published ones) on crafted
- * payloads built here from the protocols' specifications. */
+ * payloads built here from the protocols' specifications; model-driven
+ * attributes, whose expected values are computed here from the bytes the
+ * tests build. */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +13,11 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <jansson.h>
 
+#include "model-internal.h" /* range expressions, for their own tests */
 #include "model.h"
+#include "proto.h"
 
 /* ---- Byteseek ---- */
 
@@ -613,4 +620,796 @@ Test(published, quirks_reproduced)
 	q[1] = 0;
 	cr_assert_eq(run(s, 17, PL_MODE_UNICAST, q, 48).req & ntp, 0, "version 2 never matches");
 	pl_model_set_free(s);
+}
+
+/* ---- attributes (the `attributes` of a model) ---- */
+
+/* An attribute object, built with jansson so patterns need no escaping. */
+static json_t *
+attr_range(const char *name, const char *seek, const char *from,
+	   const char *to, const char *dtype, const char *dir)
+{
+	json_t *pp = json_pack("{s:s, s:s}", "from", from, "to", to);
+	if (seek)
+		json_object_set_new(pp, "seek-pattern-from", json_string(seek));
+	return json_pack("{s:s, s:s, s:o, s:s, s:s}", "name", name, "parser-type",
+			 "parser:byteseek:range", "parser-pattern", pp,
+			 "data-type", dtype, "direction", dir);
+}
+
+static json_t *
+attr_tlv(const char *name, const char *seek, const char *tag, int tag_bits,
+	 int len_bits, bool all, const char *dtype, const char *dir)
+{
+	json_t *pp = json_pack("{s:s, s:i, s:i, s:b}", "tag-pattern", tag,
+			       "tag-bit-length", tag_bits, "length-bit-length",
+			       len_bits, "find-all", all);
+	if (seek)
+		json_object_set_new(pp, "seek-pattern", json_string(seek));
+	return json_pack("{s:s, s:s, s:o, s:s, s:s}", "name", name, "parser-type",
+			 "parser:byteseek:tlv", "parser-pattern", pp,
+			 "data-type", dtype, "direction", dir);
+}
+
+static json_t *
+attr_regex(const char *name, const char *pattern, int group,
+	   const char *dtype, const char *dir)
+{
+	return json_pack("{s:s, s:s, s:{s:s, s:i}, s:s, s:s}", "name", name,
+			 "parser-type", "parser:regex", "parser-pattern",
+			 "pattern", pattern, "group", group, "data-type", dtype,
+			 "direction", dir);
+}
+
+/*
+ * Load a one-model set ("x") whose attributes are the given objects
+ * (NULL-terminated; references are stolen). NULL on a load error, which
+ * is then in err.
+ */
+static struct pl_model_set *
+load_attrs_err(char *err, size_t errlen, json_t *first, ...)
+{
+	char json[1024];
+	snprintf(json, sizeof(json), good_model, "x", "6", "", "matcher:byteseek",
+		 "00", "1");
+	json_t *root = json_loads(json, 0, NULL);
+	cr_assert_not_null(root);
+	json_t *arr = json_array();
+	va_list ap;
+	va_start(ap, first);
+	for (json_t *a = first; a; a = va_arg(ap, json_t *)) {
+		cr_assert_not_null(a, "attribute built");
+		json_array_append_new(arr, a);
+	}
+	va_end(ap);
+	json_object_set_new(root, "attributes", arr);
+	char *text = json_dumps(root, 0);
+	json_decref(root);
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pl-model-test-a%d", getpid());
+	mkdir(tmpdir, 0700);
+	write_model("x.json", text);
+	free(text);
+	err[0] = '\0';
+	struct pl_model_set *s = pl_model_set_load(tmpdir, err, errlen, count_warning);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/x.json", tmpdir);
+	unlink(path);
+	rmdir(tmpdir);
+	return s;
+}
+
+#define load_attrs(...)                                                     \
+	({                                                                  \
+		char err_[1024];                                            \
+		struct pl_model_set *s_ =                                   \
+			load_attrs_err(err_, sizeof(err_), __VA_ARGS__, NULL); \
+		cr_assert_not_null(s_, "load: %s", err_);                   \
+		s_;                                                         \
+	})
+
+/* The attributes of one direction as JSON text in buf; returns the count. */
+static int
+attrs_of(struct pl_model_set *s, unsigned model, bool response,
+	 const void *p, size_t len, char *buf, uint32_t cap)
+{
+	struct pl_model_scratch *sc = pl_model_scratch_alloc(s);
+	cr_assert_not_null(sc);
+	struct pl_attrs out;
+	pl_attrs_init(&out, buf, cap);
+	int n = pl_model_attrs(s, sc, model, response, p, len, &out);
+	pl_attrs_finish(&out);
+	pl_model_scratch_free(sc);
+	return n;
+}
+
+static void
+expect_attrs(struct pl_model_set *s, unsigned model, bool response,
+	     const void *p, size_t len, int count, const char *json)
+{
+	char buf[4096];
+	int n = attrs_of(s, model, response, p, len, buf, sizeof(buf));
+	cr_assert_str_eq(buf, json);
+	cr_assert_eq(n, count, "%d members written, expected %d: %s", n, count, buf);
+}
+
+/* The value of one member of a JSON object text (a string), or NULL. */
+static char *
+member_of(const char *json, const char *name)
+{
+	static char val[4096];
+	json_t *root = json_loads(json, 0, NULL);
+	cr_assert_not_null(root, "valid JSON: %s", json);
+	json_t *v = json_object_get(root, name);
+	char *r = NULL;
+	if (v) {
+		cr_assert(json_is_string(v), "%s is a string in %s", name, json);
+		snprintf(val, sizeof(val), "%s", json_string_value(v));
+		r = val;
+	}
+	json_decref(root);
+	return r;
+}
+
+static void
+to_hex(const uint8_t *p, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+	out[2 * n] = '\0';
+}
+
+static int64_t
+rexpr(const char *src, const uint8_t *p, size_t len, int64_t base,
+      int64_t from, bool *ok)
+{
+	struct pl_rexpr e;
+	char why[200];
+	cr_assert_eq(pl_rexpr_compile(src, true, &e, why, sizeof(why)), 0,
+		     "%s: %s", src, why);
+	int64_t v = -12345;
+	*ok = pl_rexpr_eval(&e, p, len, base, from, &v);
+	return v;
+}
+
+static void
+rexpr_bad(const char *src, bool allow_from, const char *why_has)
+{
+	struct pl_rexpr e;
+	char why[200] = "";
+	cr_assert_lt(pl_rexpr_compile(src, allow_from, &e, why, sizeof(why)), 0,
+		     "'%s' should be refused", src);
+	cr_assert(strstr(why, why_has), "'%s': '%s' should mention '%s'", src,
+		  why, why_has);
+}
+
+Test(attr_expr, precedence_as_c_left_associative)
+{
+	const uint8_t b[] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x80, 0xff};
+	bool ok;
+	/* + - bind tighter than < (<<), which binds tighter than | */
+	cr_assert_eq(rexpr("1 + 2 < 3 | 1", b, 8, 0, 0, &ok), ((1 + 2) << 3) | 1);
+	cr_assert(ok);
+	cr_assert_eq(rexpr("1 | 2 < 3 + 1", b, 8, 0, 0, &ok), 1 | (2 << (3 + 1)));
+	cr_assert_eq(rexpr("10 - 3 - 2", b, 8, 0, 0, &ok), 5, "left-associative");
+	cr_assert_eq(rexpr("1 < 2 < 3", b, 8, 0, 0, &ok), (1 << 2) << 3);
+	cr_assert_eq(rexpr("(1 | 2) + 1", b, 8, 0, 0, &ok), 4);
+	cr_assert_eq(rexpr("1 | 2 + 1", b, 8, 0, 0, &ok), 1 | 3);
+	cr_assert_eq(rexpr("0x10 + 1 << 1", b, 8, 0, 0, &ok), 34, "hex, <<");
+	/* $(e): the byte at offset e from the base; from */
+	cr_assert_eq(rexpr("($(6) < 8) | $(7)", b, 8, 0, 0, &ok), 0x80ff);
+	cr_assert_eq(rexpr("$($(2) + 1)", b, 8, 0, 0, &ok), 3);
+	cr_assert_eq(rexpr("$(1)", b, 8, 4, 0, &ok), 5, "relative to the base");
+	cr_assert_eq(rexpr("$(2 - 3)", b, 8, 4, 0, &ok), 3, "before the base, inside");
+	cr_assert_eq(rexpr("from + $(from - 2)", b, 8, 0, 5, &ok), 5 + 3);
+	cr_assert(ok);
+	/* out of the payload, or out of range: not ok */
+	rexpr("$(8)", b, 8, 0, 0, &ok);
+	cr_assert(!ok);
+	rexpr("$(0 - 1)", b, 8, 0, 0, &ok);
+	cr_assert(!ok);
+	rexpr("$(4)", b, 8, 4, 0, &ok);
+	cr_assert(!ok, "base + 4 is past the end");
+	rexpr("1 < 32", b, 8, 0, 0, &ok);
+	cr_assert(!ok, "shift count above 31");
+	rexpr("4294967295 < 31 < 31", b, 8, 0, 0, &ok);
+	cr_assert(!ok, "value too large");
+}
+
+Test(attr_expr, errors)
+{
+	rexpr_bad("46 + $(", true, "unbalanced parenthesis");
+	rexpr_bad("(1 + 2", true, "unbalanced parenthesis");
+	rexpr_bad("1 + 2)", true, "unbalanced parenthesis");
+	rexpr_bad("1 +", true, "no operand");
+	rexpr_bad("", true, "empty");
+	rexpr_bad("1 2", true, "operator");
+	rexpr_bad("1 * 2", true, "operator");
+	rexpr_bad("from + 1", false, "only `to`");
+	rexpr_bad("fro + 1", true, "unknown name 'fro'");
+	rexpr_bad("$ 3", true, "'(' after '$'");
+	rexpr_bad("99999999999", true, "number above");
+	rexpr_bad("12ab", true, "a number");
+}
+
+Test(attrs, range_seek_and_bounds)
+{
+	/* payload: junk, then a "header" AA BB, a length byte, a value */
+	const uint8_t p[] = {0x01, 0x02, 0xaa, 0xbb, 0x03, 'a', 'b', 'c', 0x09};
+	struct pl_model_set *s = load_attrs(
+		attr_range("head", NULL, "0", "2", "BYTES", "REQUEST"),
+		attr_range("val", "aa bb", "3", "from + $(2)", "STRING", "request"),
+		attr_range("len", "aa bb", "2", "3", "bytes", "REQUEST"),
+		attr_range("past", "aa bb", "3", "from + 10", "BYTES", "REQUEST"),
+		attr_range("noseek", "cc dd", "0", "1", "BYTES", "REQUEST"),
+		attr_range("empty", NULL, "4", "4", "BYTES", "REQUEST"),
+		attr_range("backwards", NULL, "4", "3", "BYTES", "REQUEST"),
+		attr_range("byte-oob", NULL, "0", "$(200)", "BYTES", "REQUEST"),
+		attr_range("resp", NULL, "0", "1", "BYTES", "RESPONSE"));
+	cr_assert(pl_model_has_attrs(s, 0, false));
+	cr_assert(pl_model_has_attrs(s, 0, true));
+	cr_assert(!pl_model_has_attrs(s, 1, false), "no such model");
+	cr_assert(!pl_model_has_attrs(NULL, 0, false));
+	expect_attrs(s, 0, false, p, sizeof(p), 4,
+		     "{\"head\":\"0102\",\"val\":\"abc\",\"len\":\"03\",\"empty\":\"\"}");
+	expect_attrs(s, 0, true, p, sizeof(p), 1, "{\"resp\":\"01\"}");
+	/* cut inside the value: val absent, the rest still there */
+	expect_attrs(s, 0, false, p, 7, 3,
+		     "{\"head\":\"0102\",\"len\":\"03\",\"empty\":\"\"}");
+	/* the seek pattern occurs nowhere */
+	expect_attrs(s, 0, false, p, 3, 1, "{\"head\":\"0102\"}");
+	expect_attrs(s, 0, false, NULL, 0, 0, "{}");
+	pl_model_set_free(s);
+}
+
+Test(attrs, tlv_pad_end_find_all_and_lengths)
+{
+	/* cookie, then: pad, 0c len 3, pad, 0c len 20 (too long for the
+	 * pattern), 37 len 2, 0c len 1, end, then a 0c after the end */
+	uint8_t p[128];
+	size_t n = 0;
+	p[n++] = 0x0c; /* before the cookie: not looked at */
+	p[n++] = 0x01;
+	p[n++] = 'z';
+	p[n++] = 0x63; p[n++] = 0x82; p[n++] = 0x53; p[n++] = 0x63;
+	p[n++] = 0x00;
+	p[n++] = 0x0c; p[n++] = 3; p[n++] = 'a'; p[n++] = 'b'; p[n++] = 'c';
+	p[n++] = 0x00;
+	p[n++] = 0x0c; p[n++] = 20;
+	for (int i = 0; i < 20; i++)
+		p[n++] = 'L';
+	p[n++] = 0x37; p[n++] = 2; p[n++] = 0x01; p[n++] = 0x03;
+	p[n++] = 0x0c; p[n++] = 1; p[n++] = 'd';
+	p[n++] = 0xff;
+	p[n++] = 0x0c; p[n++] = 1; p[n++] = 'e';
+	struct pl_model_set *s = load_attrs(
+		attr_tlv("first", "63 82 53 63", "0c [00 - 0E]", 8, 8, false, "STRING", "REQUEST"),
+		attr_tlv("all", "63 82 53 63", "0c [00 - 0E]", 8, 8, true, "STRING", "REQUEST"),
+		attr_tlv("any-len", "63 82 53 63", "0c", 8, 8, true, "STRING", "REQUEST"),
+		attr_tlv("prl", "63 82 53 63", "37", 8, 8, false, "BYTES", "REQUEST"),
+		attr_tlv("none", "63 82 53 63", "99", 8, 8, true, "BYTES", "REQUEST"),
+		attr_tlv("noseek", NULL, "0c", 8, 8, false, "STRING", "REQUEST"));
+	expect_attrs(s, 0, false, p, n, 5,
+		     "{\"first\":\"abc\",\"all\":[\"abc\",\"d\"],"
+		     "\"any-len\":[\"abc\",\"LLLLLLLLLLLLLLLLLLLL\",\"d\"],"
+		     "\"prl\":\"0103\",\"noseek\":\"z\"}");
+	/* cut inside the third TLV: the walk stops there */
+	expect_attrs(s, 0, false, p, 20, 4,
+		     "{\"first\":\"abc\",\"all\":[\"abc\"],\"any-len\":[\"abc\"],"
+		     "\"noseek\":\"z\"}");
+	pl_model_set_free(s);
+
+	/* 16-bit tags and lengths (big-endian); tag 0 is not a pad then */
+	const uint8_t q[] = {0x00, 0x00, 0x00, 0x02, 0xaa, 0xbb,
+			     0x00, 0x2b, 0x00, 0x03, 0x02, 0x03, 0x04,
+			     0x00, 0x2b, 0x00, 0x01, 0x05};
+	s = load_attrs(
+		attr_tlv("sni", NULL, "00 00", 16, 16, false, "BYTES", "RESPONSE"),
+		attr_tlv("sv", NULL, "00 2b", 16, 16, true, "BYTES", "RESPONSE"));
+	expect_attrs(s, 0, true, q, sizeof(q), 2,
+		     "{\"sni\":\"aabb\",\"sv\":[\"020304\",\"05\"]}");
+	cr_assert(!pl_model_has_attrs(s, 0, false));
+	expect_attrs(s, 0, false, q, sizeof(q), 0, "{}");
+	pl_model_set_free(s);
+}
+
+Test(attrs, regex_groups_lookbehind_case_and_lines)
+{
+	const char *msg = "GET /a HTTP/1.1\r\nHOST: example.org\r\nX-Id: 7\r\n\r\n";
+	struct pl_model_set *s = load_attrs(
+		attr_regex("host", "(?<=((?i)(host: )))(.*?)(?=\\x0d\\x0a)", 0, "STRING", "REQUEST"),
+		attr_regex("host-g3", "(?<=((?i)(host: )))(.*?)(?=\\x0d\\x0a)", 3, "STRING", "REQUEST"),
+		attr_regex("host-cs", "(?<=Host: )(.*?)(?=\\r\\n)", 0, "STRING", "REQUEST"),
+		attr_regex("opt", "X-Id: (\\d)|X-Other: (\\d)", 2, "STRING", "REQUEST"),
+		attr_regex("id", "X-Id: (\\d)|X-Other: (\\d)", 1, "BYTES", "REQUEST"),
+		attr_regex("dot", "HOST: (.*)", 1, "STRING", "REQUEST"),
+		attr_regex("dollar", "X-Id: 7$", 0, "STRING", "REQUEST"),
+		attr_regex("caret", "^HOST", 0, "STRING", "REQUEST"),
+		attr_regex("start", "^GET", 0, "STRING", "REQUEST"),
+		attr_regex("uesc", "\\u0047ET", 0, "STRING", "REQUEST"));
+	/* host-cs: case-sensitive "Host: " is not there; opt: group 2 did not
+	 * take part; dot: `.` stops before \r as in Java; dollar: no $ before
+	 * an inner line end (no MULTILINE); caret: ^ is the payload start */
+	expect_attrs(s, 0, false, msg, strlen(msg), 6,
+		     "{\"host\":\"example.org\",\"host-g3\":\"example.org\","
+		     "\"id\":\"37\",\"dot\":\"example.org\",\"start\":\"GET\","
+		     "\"uesc\":\"GET\"}");
+	pl_model_set_free(s);
+}
+
+Test(attrs, regex_java_translation)
+{
+	/* Java's comments mode also drops spaces inside a class: "[= ]" is
+	 * "[=]" there, so "k v" does not match; \u0041 is 'A' */
+	struct pl_model_set *s = load_attrs(
+		attr_regex("x", "(?x) k [= ] v  # comment", 0, "STRING", "REQUEST"),
+		attr_regex("u", "\\u0041(\\Q[*]\\E)", 1, "STRING", "REQUEST"));
+	expect_attrs(s, 0, false, "k v A[*]", 8, 1, "{\"u\":\"[*]\"}");
+	expect_attrs(s, 0, false, "k=v", 3, 1, "{\"x\":\"k=v\"}");
+	pl_model_set_free(s);
+	char err[1024];
+	cr_assert_null(load_attrs_err(err, sizeof(err),
+				      attr_regex("a", "(*UTF)a", 0, "STRING", "REQUEST"),
+				      NULL));
+	cr_assert(strstr(err, "expected a regex PCRE2 accepts"), "%s", err);
+	cr_assert_null(load_attrs_err(err, sizeof(err),
+				      attr_regex("a", "[a[b]]", 0, "STRING", "REQUEST"),
+				      NULL));
+	cr_assert(strstr(err, "'[' inside a class at offset 2"), "%s", err);
+}
+
+Test(attrs, regex_match_limit, .timeout = 10)
+{
+	char p[200];
+	memset(p, 'a', 60);
+	strcpy(p + 60, "c b");
+	struct pl_model_set *s = load_attrs(
+		attr_regex("slow", "(a+)+b", 0, "STRING", "REQUEST"),
+		attr_regex("fast", "c b", 0, "STRING", "REQUEST"));
+	/* (a+)+b backtracks exponentially on 60 a's: the match limit stops it */
+	expect_attrs(s, 0, false, p, strlen(p), 1, "{\"fast\":\"c b\"}");
+	pl_model_set_free(s);
+}
+
+Test(attrs, a_name_twice_first_found_wins)
+{
+	const uint8_t p[] = {'k', '=', 'v', '1'};
+	struct pl_model_set *s = load_attrs(
+		attr_range("a", NULL, "0", "10", "STRING", "REQUEST"), /* absent */
+		attr_range("a", NULL, "0", "1", "STRING", "REQUEST"),
+		attr_range("a", NULL, "2", "4", "STRING", "REQUEST"),
+		attr_range("a", NULL, "3", "4", "STRING", "RESPONSE"),
+		attr_regex("b", "v(\\d)", 1, "STRING", "REQUEST"),
+		attr_regex("b", "k", 0, "STRING", "REQUEST"));
+	expect_attrs(s, 0, false, p, sizeof(p), 2, "{\"a\":\"k\",\"b\":\"1\"}");
+	expect_attrs(s, 0, true, p, sizeof(p), 1, "{\"a\":\"1\"}");
+	pl_model_set_free(s);
+}
+
+Test(attrs, bad_arguments)
+{
+	const uint8_t p[] = {1, 2};
+	struct pl_model_set *s = load_attrs(
+		attr_regex("r", "x", 0, "STRING", "REQUEST"),
+		attr_range("n", NULL, "0", "1", "BYTES", "RESPONSE"));
+	struct pl_model_set *other = load(PL_MODELS_DIR);
+	struct pl_model_scratch *sc = pl_model_scratch_alloc(s);
+	struct pl_model_scratch *osc = pl_model_scratch_alloc(other);
+	char buf[256];
+	struct pl_attrs out;
+	pl_attrs_init(&out, buf, sizeof(buf));
+	cr_assert_eq(pl_model_attrs(NULL, sc, 0, false, p, 2, &out), -EINVAL);
+	cr_assert_eq(pl_model_attrs(s, sc, 0, false, p, 2, NULL), -EINVAL);
+	cr_assert_eq(pl_model_attrs(s, sc, 1, false, p, 2, &out), -EINVAL);
+	cr_assert_eq(pl_model_attrs(s, sc, 0, false, NULL, 2, &out), -EINVAL);
+	cr_assert_eq(pl_model_attrs(s, NULL, 0, false, p, 2, &out), -EINVAL,
+		     "regex attributes need a scratch");
+	cr_assert_eq(pl_model_attrs(s, osc, 0, false, p, 2, &out), -EINVAL,
+		     "a scratch of another set");
+	cr_assert_eq(pl_model_attrs(s, NULL, 0, true, p, 2, &out), 1,
+		     "no regex in the response: no scratch needed");
+	pl_attrs_finish(&out);
+	cr_assert_str_eq(buf, "{\"n\":\"01\"}");
+	pl_model_scratch_free(sc);
+	pl_model_scratch_free(osc);
+	pl_model_set_free(other);
+	pl_model_set_free(s);
+}
+
+static void
+attrs_load_fails(const char *expect, json_t *a)
+{
+	char err[1024];
+	struct pl_model_set *s = load_attrs_err(err, sizeof(err), a, NULL);
+	cr_assert_null(s, "should be refused: %s", expect);
+	cr_assert(strstr(err, expect), "error '%s' should contain '%s'", err, expect);
+}
+
+Test(attrs, loader_errors)
+{
+	attrs_load_fails("x.json: attributes[0].parser-pattern.from: expected an "
+			 "expression, found \"46 + $(\" (unbalanced parenthesis)",
+			 attr_range("a", NULL, "46 + $(", "1", "BYTES", "REQUEST"));
+	attrs_load_fails("attributes[0].parser-pattern.from: expected an expression, "
+			 "found \"from + 1\" ('from' at offset 0: only `to`",
+			 attr_range("a", NULL, "from + 1", "1", "BYTES", "REQUEST"));
+	attrs_load_fails("attributes[0].parser-pattern.seek-pattern-from: expected a "
+			 "hex byte",
+			 attr_range("a", "zz", "0", "1", "BYTES", "REQUEST"));
+	attrs_load_fails("x.json: attributes[0].parser-pattern.pattern: expected a regex "
+			 "PCRE2 accepts, found \"a(b\" (PCRE2: missing closing "
+			 "parenthesis at offset 3)",
+			 attr_regex("a", "a(b", 0, "STRING", "REQUEST"));
+	attrs_load_fails("(PCRE2: lookbehind assertion is not fixed length",
+			 attr_regex("a", "(?<=a+)b", 0, "STRING", "REQUEST"));
+	attrs_load_fails("'&&' inside a class at offset 4",
+			 attr_regex("a", "[a-z&&[^b]]", 0, "STRING", "REQUEST"));
+	attrs_load_fails("inline flag 'U'",
+			 attr_regex("a", "(?U)a+", 0, "STRING", "REQUEST"));
+	attrs_load_fails("attributes[0].parser-pattern.group: expected a group 0..1 "
+			 "(the pattern has 1 capture group), found 2",
+			 attr_regex("a", "a(b)", 2, "STRING", "REQUEST"));
+	attrs_load_fails("x.json: attributes[0].parser-type: expected "
+			 "\"parser:byteseek:range\", \"parser:byteseek:tlv\" or "
+			 "\"parser:regex\", found \"parser:xml\"",
+			 json_pack("{s:s, s:s, s:{}, s:s, s:s}", "name", "a",
+				   "parser-type", "parser:xml", "parser-pattern",
+				   "data-type", "BYTES", "direction", "REQUEST"));
+	attrs_load_fails("attributes[0].parser-pattern.tag-bit-length: expected 8 or "
+			 "16, found 12",
+			 attr_tlv("a", NULL, "0c", 12, 8, false, "BYTES", "REQUEST"));
+	attrs_load_fails("attributes[0].parser-pattern.length-bit-length: expected 8 "
+			 "or 16, found 32",
+			 attr_tlv("a", NULL, "0c", 8, 32, false, "BYTES", "REQUEST"));
+	attrs_load_fails("attributes[0].data-type: expected BYTES or STRING, found "
+			 "\"INT\"",
+			 attr_range("a", NULL, "0", "1", "INT", "REQUEST"));
+	attrs_load_fails("attributes[0].direction: expected REQUEST or RESPONSE, "
+			 "found \"BOTH\"",
+			 attr_range("a", NULL, "0", "1", "BYTES", "BOTH"));
+	attrs_load_fails("attributes[0].parser-pattern.to: expected an expression, "
+			 "found nothing",
+			 json_pack("{s:s, s:s, s:{s:s}, s:s, s:s}", "name", "a",
+				   "parser-type", "parser:byteseek:range",
+				   "parser-pattern", "from", "0", "data-type",
+				   "BYTES", "direction", "REQUEST"));
+	attrs_load_fails("attributes[0].name: expected a name without control",
+			 attr_range("a\"b", NULL, "0", "1", "BYTES", "REQUEST"));
+
+	/* unknown keys warn, in the attribute and in its parser-pattern */
+	char err[1024];
+	json_t *a = attr_range("a", NULL, "0", "1", "BYTES", "REQUEST");
+	json_object_set_new(a, "colour", json_string("blue"));
+	json_object_set_new(json_object_get(a, "parser-pattern"), "group",
+			    json_integer(1));
+	warnings = 0;
+	struct pl_model_set *s = load_attrs_err(err, sizeof(err), a, NULL);
+	cr_assert_not_null(s, "%s", err);
+	cr_assert_eq(warnings, 2);
+	pl_model_set_free(s);
+}
+
+/* ---- the published models' attributes on real messages ---- */
+
+static struct pl_model_set *published;
+static struct pl_model_scratch *published_sc;
+
+static const char *
+published_attrs(const char *model, bool response, const void *p, size_t len)
+{
+	static char buf[8192];
+	struct pl_attrs out;
+	pl_attrs_init(&out, buf, sizeof(buf));
+	int n = pl_model_attrs(published, published_sc,
+			       (unsigned)model_index(published, model), response,
+			       p, len, &out);
+	pl_attrs_finish(&out);
+	cr_assert_geq(n, 0);
+	cr_assert(!out.truncated);
+	return buf;
+}
+
+static void
+published_setup(void)
+{
+	char err[1024];
+	published = pl_model_set_load(PL_SHARED_DIR "/protoiot/models", err,
+				      sizeof(err), NULL);
+	cr_assert_not_null(published, "%s", err);
+	published_sc = pl_model_scratch_alloc(published);
+	cr_assert_not_null(published_sc);
+}
+
+static void
+published_teardown(void)
+{
+	pl_model_scratch_free(published_sc);
+	pl_model_set_free(published);
+}
+
+#define EXPECT_MEMBER(json, name, want)                                      \
+	do {                                                                 \
+		const char *got_ = member_of(json, name);                    \
+		cr_assert_not_null(got_, "%s missing in %s", name, json);    \
+		cr_assert_str_eq(got_, want, "%s in %s", name, json);        \
+	} while (0)
+
+#define EXPECT_ABSENT(json, name)                                            \
+	cr_assert_null(member_of(json, name), "%s should be absent: %s", name, json)
+
+static size_t
+put16(uint8_t *b, size_t n, unsigned v)
+{
+	b[n] = (uint8_t)(v >> 8);
+	b[n + 1] = (uint8_t)v;
+	return n + 2;
+}
+
+/* A TLS 1.3-style ClientHello (record + handshake) with a 32-byte session
+ * id, four suites, SNI and supported_versions, after `lead` junk bytes. */
+static size_t
+real_client_hello(uint8_t *b, size_t lead)
+{
+	size_t n = 0;
+	memset(b, 0xee, lead);
+	n = lead;
+	size_t rec = n;
+	b[n++] = 0x16;
+	n = put16(b, n, 0x0301);
+	n += 2; /* record length, below */
+	size_t hs = n;
+	b[n++] = 0x01;
+	n += 3; /* handshake length, below */
+	n = put16(b, n, 0x0303);
+	for (int i = 0; i < 32; i++)
+		b[n++] = (uint8_t)(0xa0 + i); /* random */
+	b[n++] = 32;
+	for (int i = 0; i < 32; i++)
+		b[n++] = (uint8_t)(0x40 + i); /* session id */
+	n = put16(b, n, 8);
+	n = put16(b, n, 0x1301);
+	n = put16(b, n, 0x1302);
+	n = put16(b, n, 0xc02b);
+	n = put16(b, n, 0xc02f);
+	b[n++] = 1; /* compression methods */
+	b[n++] = 0;
+	size_t ext_len_at = n;
+	n += 2;
+	size_t ext = n;
+	/* server_name: example.com */
+	n = put16(b, n, 0x0000);
+	n = put16(b, n, 16);
+	n = put16(b, n, 14);
+	b[n++] = 0;
+	n = put16(b, n, 11);
+	memcpy(b + n, "example.com", 11);
+	n += 11;
+	/* supported_versions: TLS 1.3, 1.2 */
+	n = put16(b, n, 0x002b);
+	n = put16(b, n, 5);
+	b[n++] = 4;
+	n = put16(b, n, 0x0304);
+	n = put16(b, n, 0x0303);
+	put16(b, ext_len_at, (unsigned)(n - ext));
+	put16(b, rec + 3, (unsigned)(n - hs));
+	size_t hl = n - hs - 4;
+	b[hs + 1] = (uint8_t)(hl >> 16);
+	b[hs + 2] = (uint8_t)(hl >> 8);
+	b[hs + 3] = (uint8_t)hl;
+	return n;
+}
+
+Test(published_attrs, tls_client_and_server_hello, .init = published_setup,
+     .fini = published_teardown)
+{
+	uint8_t b[512];
+	for (size_t lead = 0; lead <= 7; lead += 7) {
+		size_t n = real_client_hello(b, lead);
+		const char *j = published_attrs("tls", false, b, n);
+		EXPECT_MEMBER(j, "client-hello-version", "0303");
+		EXPECT_MEMBER(j, "client-hello-cipher-suites", "13011302c02bc02f");
+		/*
+		 * The published extensions `from`, read with C precedence:
+		 * (46 + sid + (hi << 8)) | (lo + $((46 + sid + (hi << 8)) | lo) + 3)
+		 * where sid = $(43) and hi lo = the cipher suites length.
+		 * The extensions really start at 46 + sid + 8 + 2 + 2 = 90.
+		 */
+		const uint8_t *r = b + lead;
+		unsigned sid = r[43], hi = r[44 + sid], lo = r[45 + sid];
+		size_t a = 46 + sid + (hi << 8);
+		size_t from = a | (lo + r[a | lo] + 3);
+		size_t to = from + ((size_t)r[from - 2] << 8 | r[from - 1]);
+		cr_assert_neq(from, 90, "the quirk: not the extensions' offset");
+		cr_assert_leq(lead + to, n);
+		char want[1024];
+		to_hex(r + from, to - from, want);
+		EXPECT_MEMBER(j, "client-hello-extensions", want);
+		/* the response attributes need a ServerHello */
+		j = published_attrs("tls", true, b, n);
+		cr_assert_str_eq(j, "{}");
+	}
+	/* a ClientHello cut inside the cipher suites: version only */
+	size_t n = real_client_hello(b, 0);
+	const char *j = published_attrs("tls", false, b, 80);
+	EXPECT_MEMBER(j, "client-hello-version", "0303");
+	EXPECT_ABSENT(j, "client-hello-cipher-suites");
+	(void)n;
+
+	/* ServerHello: TLS 1.2, empty session id, suite c02f */
+	uint8_t s[128];
+	size_t m = 0;
+	s[m++] = 0x16;
+	m = put16(s, m, 0x0303);
+	m = put16(s, m, 42);
+	s[m++] = 0x02;
+	s[m++] = 0;
+	m = put16(s, m, 38);
+	m = put16(s, m, 0x0303);
+	for (int i = 0; i < 32; i++)
+		s[m++] = (uint8_t)i;
+	s[m++] = 0;
+	m = put16(s, m, 0xc02f);
+	s[m++] = 0;
+	j = published_attrs("tls", true, s, m);
+	EXPECT_MEMBER(j, "server-hello-version", "0303");
+	EXPECT_MEMBER(j, "server-hello-cipher-suite", "c02f");
+	EXPECT_ABSENT(j, "server-hello-certificates");
+}
+
+/* A DHCPREQUEST (RFC 2131/2132) with the given host name and parameter
+ * request list. */
+static size_t
+real_dhcp_request(uint8_t *b, const char *host, const uint8_t *prl,
+		  size_t nprl)
+{
+	static const uint8_t mac[6] = {0x00, 0x0b, 0x82, 0x01, 0xfc, 0x42};
+	memset(b, 0, 548);
+	b[0] = 1;
+	b[1] = 1;
+	b[2] = 6;
+	b[3] = 0;
+	b[4] = 0x39; b[5] = 0x03; b[6] = 0xf3; b[7] = 0x26; /* xid */
+	b[10] = 0x80; /* broadcast flag */
+	memcpy(b + 28, mac, 6);
+	size_t n = 236;
+	b[n++] = 0x63; b[n++] = 0x82; b[n++] = 0x53; b[n++] = 0x63;
+	b[n++] = 53; b[n++] = 1; b[n++] = 3;           /* DHCPREQUEST */
+	b[n++] = 61; b[n++] = 7; b[n++] = 1;           /* client id */
+	memcpy(b + n, mac, 6);
+	n += 6;
+	b[n++] = 50; b[n++] = 4;                       /* requested address */
+	b[n++] = 192; b[n++] = 168; b[n++] = 0; b[n++] = 10;
+	b[n++] = 0;                                    /* a pad */
+	b[n++] = 12; b[n++] = (uint8_t)strlen(host);   /* host name */
+	memcpy(b + n, host, strlen(host));
+	n += strlen(host);
+	b[n++] = 55; b[n++] = (uint8_t)nprl;           /* parameter request list */
+	memcpy(b + n, prl, nprl);
+	n += nprl;
+	b[n++] = 255;
+	return n + 8; /* padding after the end option */
+}
+
+Test(published_attrs, dhcp_request, .init = published_setup,
+     .fini = published_teardown)
+{
+	uint8_t b[600];
+	const uint8_t prl[] = {1, 3, 6, 15, 119, 252};
+	size_t n = real_dhcp_request(b, "kitchen-cam", prl, sizeof(prl));
+	const char *j = published_attrs("dhcp", false, b, n);
+	EXPECT_MEMBER(j, "opcode", "01");
+	EXPECT_MEMBER(j, "htype", "01");
+	EXPECT_MEMBER(j, "hlen", "06");
+	EXPECT_MEMBER(j, "xid", "3903f326");
+	EXPECT_MEMBER(j, "flags", "8000");
+	EXPECT_MEMBER(j, "chaddr", "000b8201fc42");
+	EXPECT_MEMBER(j, "host name", "kitchen-cam");
+	EXPECT_MEMBER(j, "parameter request list", "0103060f77fc");
+	EXPECT_ABSENT(j, "vendor class identifier");
+	EXPECT_ABSENT(j, "ip lease time"); /* a RESPONSE attribute */
+	/* the published tag patterns bound the length: a 15-byte host name
+	 * ([00 - 0E]) and an 11-entry request list ([00 - 0A]) are missed */
+	const uint8_t prl11[] = {1, 121, 3, 6, 15, 119, 252, 95, 44, 46, 47};
+	n = real_dhcp_request(b, "living-room-tv1", prl11, sizeof(prl11));
+	j = published_attrs("dhcp", false, b, n);
+	EXPECT_MEMBER(j, "xid", "3903f326");
+	EXPECT_ABSENT(j, "host name");
+	EXPECT_ABSENT(j, "parameter request list");
+}
+
+Test(published_attrs, dns_query, .init = published_setup,
+     .fini = published_teardown)
+{
+	uint8_t b[300];
+	size_t n = dns_msg(b, 0x01, 0x00, 1, 0, 0);
+	const char *j = published_attrs("dns", false, b, n);
+	cr_assert_str_eq(j, "{\"transaction id\":\"1234\",\"flags\":\"0100\","
+			    "\"Qnumber\":\"0001\"}");
+	/* three bytes: only the transaction id is whole */
+	j = published_attrs("dns", false, b, 3);
+	cr_assert_str_eq(j, "{\"transaction id\":\"1234\"}");
+}
+
+Test(published_attrs, ntp_client, .init = published_setup,
+     .fini = published_teardown)
+{
+	uint8_t b[48];
+	ntp_msg(b, 0x23, 48); /* LI 0, version 4, mode 3 */
+	for (int i = 0; i < 8; i++)
+		b[40 + i] = (uint8_t)(0xe9 + i); /* transmit timestamp */
+	const char *j = published_attrs("ntp", false, b, 48);
+	EXPECT_MEMBER(j, "client version", "23");
+	EXPECT_MEMBER(j, "client mode", "23");
+	EXPECT_MEMBER(j, "origin timestamp", "0000000000000000");
+	EXPECT_MEMBER(j, "transmit timestamp", "e9eaebecedeeeff0");
+	EXPECT_ABSENT(j, "reference id"); /* RESPONSE only */
+	j = published_attrs("ntp", false, b, 47);
+	EXPECT_ABSENT(j, "transmit timestamp");
+}
+
+Test(published_attrs, http_request, .init = published_setup,
+     .fini = published_teardown)
+{
+	const char *req = "GET /index.html?q=1 HTTP/1.1\r\n"
+			  "Host: www.example.com\r\n"
+			  "user-agent: curl/7.88.1\r\n"
+			  "Accept: */*\r\n"
+			  "Authorization: Basic dXNlcjpwYXNz\r\n\r\n";
+	const char *j = published_attrs("http", false, req, strlen(req));
+	EXPECT_MEMBER(j, "method", "GET");
+	/* (METHOD)(.+?)(\x20): group 2 starts with the space after the method */
+	EXPECT_MEMBER(j, "uri", " /index.html?q=1");
+	EXPECT_MEMBER(j, "request-version", "HTTP/1.1");
+	EXPECT_MEMBER(j, "host", "www.example.com");
+	EXPECT_MEMBER(j, "user-agent", "curl/7.88.1");
+	EXPECT_MEMBER(j, "authentication_type", "Basic");
+	EXPECT_MEMBER(j, "authentication_credential", "dXNlcjpwYXNz");
+	EXPECT_ABSENT(j, "soap_security_tag");
+
+	const char *resp = "HTTP/1.1 404 Not Found\r\nServer: nginx\r\n\r\n";
+	j = published_attrs("http", true, resp, strlen(resp));
+	EXPECT_MEMBER(j, "response-version", "HTTP/1.1");
+	EXPECT_MEMBER(j, "status code", "404");
+	EXPECT_MEMBER(j, "response phrase", "Not Found");
+	EXPECT_MEMBER(j, "server", "nginx");
+}
+
+Test(published_attrs, ssdp_msearch, .init = published_setup,
+     .fini = published_teardown)
+{
+	const char *ms = "M-SEARCH * HTTP/1.1\r\n"
+			 "HOST: 239.255.255.250:1900\r\n"
+			 "MAN: \"ssdp:discover\"\r\n"
+			 "MX: 2\r\n"
+			 "ST: urn:dial-multiscreen-org:service:dial:1\r\n"
+			 "USER-AGENT: Google Chrome/120.0 Linux\r\n\r\n";
+	const char *j = published_attrs("ssdp", false, ms, strlen(ms));
+	EXPECT_MEMBER(j, "method", "M-SEARCH");
+	EXPECT_MEMBER(j, "uri", "*");
+	EXPECT_MEMBER(j, "request version", "HTTP/1.1");
+	EXPECT_MEMBER(j, "search target", "urn:dial-multiscreen-org:service:dial:1");
+	EXPECT_MEMBER(j, "search type", "\"ssdp:discover\"");
+	EXPECT_MEMBER(j, "user-agent", "Google Chrome/120.0 Linux");
+	EXPECT_ABSENT(j, "location");
+	/* `^` anchors the method at the payload start */
+	const char *late = "xM-SEARCH * HTTP/1.1\r\n\r\n";
+	j = published_attrs("ssdp", false, late, strlen(late));
+	EXPECT_ABSENT(j, "method");
+}
+
+Test(published_attrs, every_model_has_attributes, .init = published_setup,
+     .fini = published_teardown)
+{
+	const char *names[] = {"tls", "http", "dns", "ntp", "dhcp", "ssdp"};
+	for (int i = 0; i < 6; i++) {
+		unsigned m = (unsigned)model_index(published, names[i]);
+		cr_assert(pl_model_has_attrs(published, m, false), "%s", names[i]);
+		cr_assert(pl_model_has_attrs(published, m, true), "%s", names[i]);
+	}
+	/* the project's own models carry no attributes (native dissectors) */
+	struct pl_model_set *own = load(PL_MODELS_DIR);
+	for (unsigned m = 0; m < pl_model_count(own); m++) {
+		cr_assert(!pl_model_has_attrs(own, m, false));
+		cr_assert(!pl_model_has_attrs(own, m, true));
+	}
+	pl_model_set_free(own);
 }
