@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Attribute extraction in a worker: once a flow's protocol is known, the
- * native dissector of that protocol reads each direction once, the first
- * datagram of a UDP direction or the reassembled head of a TCP direction,
- * and its attributes go to control as one message.
+ * native dissector of that protocol and the model's own `attributes` read
+ * each direction once, the first datagram of a UDP direction or the
+ * reassembled head of a TCP direction, and the attributes go to control as
+ * one message. A model without a native dissector gets its head dissected
+ * as soon as it is classified (nothing says when such a head is whole).
  *
  * A TCP direction is buffered from its first payload while the flow is
  * still being inspected, since the payload that classifies a flow (a
@@ -33,8 +35,11 @@ pl_heads_init(struct pl_heads *h, struct pl_app *app, struct pl_worker *w)
 	*h = (struct pl_heads){.app = app, .w = w};
 	if (app->models == NULL || app->opt.no_attrs)
 		return 0;
-	for (unsigned i = 0; i < pl_model_count(app->models); i++)
+	for (unsigned i = 0; i < pl_model_count(app->models); i++) {
 		h->dissector[i] = pl_dissector_find(pl_model_name(app->models, i));
+		h->model_attrs[i] = pl_model_has_attrs(app->models, i, false) ||
+				    pl_model_has_attrs(app->models, i, true);
+	}
 	h->pool = pl_reasm_pool_create(app->opt.head_buffers,
 				       app->opt.head_bytes);
 	if (h->pool == NULL) {
@@ -54,8 +59,32 @@ pl_heads_fini(struct pl_heads *h)
 	h->pool = NULL;
 }
 
-/* Run a dissector and send its attributes. Offline there is time to wait
- * for control to return a message; live, none free is a counted loss. */
+/* The model's attributes of one direction, in a "model" member. */
+static bool
+model_attrs(struct pl_heads *h, const struct pl_flow *f, unsigned side,
+	    const uint8_t *p, uint32_t len, struct pl_attrs *a)
+{
+	unsigned model = f->app - 1u;
+	bool response = side != f->orig_side;
+
+	if (!pl_model_has_attrs(h->app->models, model, response))
+		return false;
+	/* Undone when nothing was found: no empty "model" object. */
+	struct pl_attrs before = *a;
+	pl_attrs_object(a, "model");
+	if (pl_model_attrs(h->app->models, h->scratch, model, response, p,
+			   len, a) <= 0) {
+		*a = before;
+		a->buf[a->len] = '\0';
+		return false;
+	}
+	pl_attrs_end(a);
+	return true;
+}
+
+/* Run the dissectors and send the attributes. Offline there is time to
+ * wait for control to return a message; live, none free is a counted loss.
+ * fn: the native dissector, or NULL. */
 static void
 dissect(struct pl_heads *h, const struct pl_flow *f, unsigned side,
 	pl_dissect_fn fn, const uint8_t *p, uint32_t len)
@@ -73,8 +102,9 @@ dissect(struct pl_heads *h, const struct pl_flow *f, unsigned side,
 	}
 	struct pl_attrs a;
 	pl_attrs_init(&a, msg->json, PL_ATTR_MSG_SIZE - sizeof(*msg));
-	enum pl_dissect_result r = fn(p, len, &a);
-	if (r == PL_DISSECT_NOT_MINE) {
+	enum pl_dissect_result r = fn ? fn(p, len, &a) : PL_DISSECT_NOT_MINE;
+	bool any = model_attrs(h, f, side, p, len, &a);
+	if (r == PL_DISSECT_NOT_MINE && !any) {
 		rte_mempool_put(h->w->attr_pool, msg);
 		return;
 	}
@@ -109,12 +139,15 @@ try_stream(struct pl_heads *h, struct pl_flow *f, unsigned side, bool end)
 
 	if (len == 0 && !end)
 		return;
-	enum pl_head_state hs = ds->head_state(data, len);
+	enum pl_head_state hs = ds && ds->stream ? ds->head_state(data, len)
+						 : PL_HEAD_COMPLETE;
 	if (hs == PL_HEAD_NEED_MORE && !end &&
 	    !pl_reasm_full(h->pool, f->head[side]))
 		return;
-	if (hs != PL_HEAD_NOT_MINE && len > 0)
-		dissect(h, f, side, ds->stream, data, len);
+	if (len > 0)
+		dissect(h, f, side,
+			hs != PL_HEAD_NOT_MINE && ds ? ds->stream : NULL, data,
+			len);
 	release(h, f, side);
 }
 
@@ -162,7 +195,8 @@ still_useful(struct pl_heads *h, struct pl_flow *f, unsigned d, bool tcp)
 		return false;
 	}
 	const struct pl_dissector *ds = h->dissector[f->app - 1];
-	if (ds == NULL || (tcp ? ds->stream == NULL : ds->datagram == NULL)) {
+	bool native = ds && (tcp ? ds->stream : ds->datagram);
+	if (!native && !h->model_attrs[f->app - 1]) {
 		release(h, f, 0);
 		release(h, f, 1);
 		return false;
@@ -189,8 +223,10 @@ pl_heads_packet(struct pl_heads *h, struct pl_flow *f,
 		if (tcp) {
 			on_tcp(h, f, m, payload, len);
 		} else if (f->app && len > 0) {
-			dissect(h, f, d, h->dissector[f->app - 1]->datagram,
-				payload, len);
+			const struct pl_dissector *ds =
+				h->dissector[f->app - 1];
+			dissect(h, f, d, ds ? ds->datagram : NULL, payload,
+				len);
 			f->head_step[d] = PL_HEAD_DONE;
 		}
 	}
@@ -204,8 +240,7 @@ pl_heads_flow_end(struct pl_heads *h, struct pl_flow *f, bool shutdown)
 	for (unsigned d = 0; d < 2; d++) {
 		if (f->head_step[d] != PL_HEAD_COLLECTING)
 			continue;
-		if (f->app && h->dissector[f->app - 1] &&
-		    h->dissector[f->app - 1]->stream)
+		if (f->app)
 			try_stream(h, f, d, true);
 		else
 			release(h, f, d);

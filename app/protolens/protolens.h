@@ -195,6 +195,8 @@ struct pl_heads {
 	struct pl_worker *w;
 	struct pl_reasm_pool *pool;
 	const struct pl_dissector *dissector[32]; /**< per model, or NULL */
+	bool model_attrs[32];     /**< the model has an attributes section */
+	struct pl_model_scratch *scratch; /**< the worker's, for regexes */
 	bool on;       /**< models loaded and attributes wanted */
 	bool flushing; /**< shutdown: wait for control, never drop */
 };

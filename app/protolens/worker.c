@@ -271,6 +271,7 @@ ctx_init(struct worker_ctx *c, struct pl_app *app, struct pl_worker *w)
 	}
 	if (app->models) {
 		c->scratch = pl_model_scratch_alloc(app->models);
+		c->heads.scratch = c->scratch;
 		if (c->scratch == NULL) {
 			fprintf(stderr, "protolens: worker %u: no memory for "
 					"the regex scratch\n", w->id);

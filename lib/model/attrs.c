@@ -435,7 +435,9 @@ static void
 put_value(struct pl_attrs *out, const struct pl_attr *a, const char *key,
 	  const uint8_t *v, size_t n)
 {
-	if (a->string)
+	if (a->secret)
+		pl_attrs_secret(out, key, v, n);
+	else if (a->string)
 		pl_attrs_str(out, key, v, n);
 	else
 		pl_attrs_hex(out, key, v, n);

@@ -643,6 +643,21 @@ load_attr_regex(struct loader *l, const json_t *pp, const char *ppath,
 	return 0;
 }
 
+/* Secrets are never written in clear (DESIGN.md, Outputs). A model says
+ * what an attribute is only by its name: the published HTTP model calls the
+ * Authorization value "authentication_credential". */
+static bool
+names_a_secret(const char *name)
+{
+	static const char *const words[] = {"credential", "password", "passwd",
+					    "secret", "token", "apikey",
+					    "api-key", "api_key", "api key"};
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasestr(name, words[i]))
+			return true;
+	return false;
+}
+
 static int
 load_attributes(struct loader *l, const json_t *root, struct pl_model *m)
 {
@@ -696,6 +711,7 @@ load_attributes(struct loader *l, const json_t *root, struct pl_model *m)
 		a->name = strdup(nm);
 		if (a->name == NULL)
 			return bad(l, path, "out of memory");
+		a->secret = names_a_secret(nm);
 		const char *d = json_string_value(dt);
 		if (strcasecmp(d, "BYTES") == 0)
 			a->string = false;

@@ -42,6 +42,7 @@ struct pl_attr {
 	uint8_t kind;
 	uint8_t dir;
 	bool string;     /* data-type STRING, else BYTES (hex) */
+	bool secret;     /* a credential by its name: only hashed */
 	uint8_t name_id; /* first attribute of this direction with this name */
 	/* range: seek-pattern-from; tlv: seek-pattern (both optional) */
 	bool has_seek;

@@ -59,6 +59,10 @@ void pl_attrs_cstr(struct pl_attrs *a, const char *key, const char *s);
 void pl_attrs_uint(struct pl_attrs *a, const char *key, uint64_t v);
 void pl_attrs_int(struct pl_attrs *a, const char *key, int64_t v);
 void pl_attrs_bool(struct pl_attrs *a, const char *key, bool v);
+/** A secret (credential, token): {"present":true,"hash":"<8 hex>"}, the
+ * hash being the first 32 bits of SHA-256 over the bytes; never the bytes. */
+void pl_attrs_secret(struct pl_attrs *a, const char *key, const void *p,
+		     size_t len);
 /** Bytes as lower-case hex, e.g. "1301c02b". */
 void pl_attrs_hex(struct pl_attrs *a, const char *key, const uint8_t *p,
 		  size_t len);

@@ -12,6 +12,11 @@ fields of that frame. Every attribute of every message is compared, through the 
 by test_attrs_plain.py: this test checks what the appliance adds, that the right bytes reach
 the dissector and that the attributes reach the flow record, in the right direction.
 
+With the published ProtoIoT models (`--models ../shared/protoiot/models`), whose
+`attributes` sections are evaluated by the appliance (hex byte strings, as the paper's tables
+give them), the model attributes of each direction are compared with tshark's fields of the
+same frame, and their credential attribute must be hashed, never in clear.
+
 Also: no credential of the lab trace appears in clear in any output file; the summary
 accounts for every dissected direction.
 """
@@ -30,7 +35,7 @@ ck = common.Checks()
 FIELDS = ["frame.number", "frame.time_epoch", "ip.src", "ipv6.src", "ip.dst", "ipv6.dst",
           "tcp.srcport", "udp.srcport", "tcp.dstport", "udp.dstport", "frame.protocols",
           "dns.id", "dns.flags.response", "dns.qry.name", "dns.qry.type",
-          "ntp.flags.vn", "ntp.flags.mode", "ntp.stratum",
+          "ntp.flags", "ntp.flags.vn", "ntp.flags.mode", "ntp.stratum",
           "dhcp.id", "dhcp.option.dhcp", "dhcp.option.hostname",
           "http.request.method", "http.request.uri", "http.host", "http.response.code"]
 
@@ -98,6 +103,91 @@ def expect(proto, f, ours):
             ("host", ours.get("host"), f["http.host"] or None)]
 
 
+PUBLISHED_TRACES = ["lab.pcap", "zeek/wikipedia.pcap",
+                    "zeek/dhcp_dhcp.pcap", "ndpi/http_auth.pcap", "ndpi/tls_2_reasms.pcapng"]
+
+TLS_FIELDS = ["frame.number", "tls.handshake.type", "tls.handshake.version",
+              "tls.handshake.ciphersuite"]
+
+
+def hex_of(v, width):
+    """tshark's 0x-number as the model's hex byte string."""
+    return "%0*x" % (width, tnum(v)) if v else None
+
+
+def expect_model(proto, side, f, tls, ours):
+    """[(attribute, ours, tshark's)] for the published model's attributes of one message."""
+    if proto == "dns":
+        return [("transaction id", ours.get("transaction id"), hex_of(f["dns.id"], 4))]
+    if proto == "dhcp" and side == "orig" and f["dhcp.option.dhcp"] in ("1", "3"):
+        host = f["dhcp.option.hostname"]
+        # the published tag pattern '0c [00 - 0E]' admits host names of at most 14 bytes
+        want = host.encode().hex() if host and len(host) <= 14 else None
+        return [("xid", ours.get("xid"), hex_of(f["dhcp.id"], 8)),
+                ("host name", ours.get("host name"), None if want is None else
+                 bytes.fromhex(want).decode())]
+    if proto == "ntp" and f["ntp.flags"]:
+        name = "client version" if side == "orig" else "server version"
+        return [(name, ours.get(name), hex_of(f["ntp.flags"], 2))]
+    if proto == "http" and f["http.request.method"]:
+        return [("method", ours.get("method"), f["http.request.method"]),
+                ("host", ours.get("host"), f["http.host"] or None)]
+    if proto == "tls" and tls:
+        if tls["tls.handshake.type"].split(",")[0] == "1":
+            return [("client-hello-version", ours.get("client-hello-version"),
+                     hex_of(tls["tls.handshake.version"].split(",")[0], 4)),
+                    ("client-hello-cipher-suites", ours.get("client-hello-cipher-suites"),
+                     "".join("%04x" % tnum(c) for c in
+                             tls["tls.handshake.ciphersuite"].split(",")))]
+        if tls["tls.handshake.type"].split(",")[0] == "2":
+            return [("server-hello-cipher-suite", ours.get("server-hello-cipher-suite"),
+                     hex_of(tls["tls.handshake.ciphersuite"].split(",")[0], 4))]
+    return []
+
+
+def check_published(rel):
+    path = common.trace(rel)
+    models = os.path.join(common.SHARED, "protoiot", "models")
+    r = common.run_pcap(path, "--models", models, timeout=300)
+    if not ck.check("%s, published models: protolens ran" % rel, r.rc == 0, r.describe()):
+        return
+    fr = frames(path)
+    tls = {row[0]: dict(zip(TLS_FIELDS, row)) for row in
+           common.tshark_fields(path, TLS_FIELDS, "-Y", "tls.handshake.type <= 2")}
+    bad, compared = [], collections.Counter()
+    for x in r.flows():
+        proto = x.get("proto")
+        if not proto or not isinstance(x.get(proto), dict):
+            continue
+        o, d = endpoint(x["orig_h"], x["orig_p"]), endpoint(x["resp_h"], x["resp_p"])
+        t0, t1 = x["ts"], x["ts"] + x["duration"]
+        for side, (s_, t) in (("orig", (o, d)), ("resp", (d, o))):
+            ours = (x[proto].get(side) or {}).get("model")
+            if not ours:
+                continue
+            if proto == "http" and "authentication_credential" in ours:
+                cred = ours["authentication_credential"]
+                compared["credential"] += 1
+                if not (isinstance(cred, dict) and cred.get("present") is True and
+                        re.fullmatch(r"[0-9a-f]{8}", cred.get("hash", ""))):
+                    bad.append("authentication_credential not hashed: %r" % cred)
+            layers = set(LAYER.get(proto, ())) | ({"tls"} if proto == "tls" else set())
+            first = next((f for f in fr if f["src"] == s_ and f["dst"] == t and
+                          t0 - 1e-6 <= float(f["frame.time_epoch"]) <= t1 + 1e-6 and
+                          f["layers"] & layers), None)
+            if first is None:
+                continue
+            for attr, a, b in expect_model(proto, side, first, tls.get(first["frame.number"]),
+                                           ours):
+                compared[proto] += 1
+                if a != b:
+                    bad.append("%s %s->%s frame %s %s: ours %r, tshark %r" % (
+                        proto, s_, t, first["frame.number"], attr, a, b))
+    ck.check("%s, published models: model attributes agree with tshark (%s)" % (
+        rel, ", ".join("%s %d" % kv for kv in sorted(compared.items())) or "none compared"),
+        bool(compared) and not bad, "; ".join(bad[:8]))
+
+
 def check_trace(path):
     name = common.rel(path)
     r = common.run_pcap(path, timeout=300)
@@ -143,6 +233,7 @@ def check_trace(path):
 
 def main():
     runs = dict(zip(common.all_traces(), common.parallel(check_trace, common.all_traces())))
+    common.parallel(check_published, PUBLISHED_TRACES)
 
     # The lab trace was recorded for this: every plain protocol has attributes.
     lab = runs.get(common.LAB)

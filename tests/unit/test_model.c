@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <openssl/sha.h>
 #include <jansson.h>
 
 #include "model-internal.h" /* range expressions, for their own tests */
@@ -1362,7 +1363,17 @@ Test(published_attrs, http_request, .init = published_setup,
 	EXPECT_MEMBER(j, "host", "www.example.com");
 	EXPECT_MEMBER(j, "user-agent", "curl/7.88.1");
 	EXPECT_MEMBER(j, "authentication_type", "Basic");
-	EXPECT_MEMBER(j, "authentication_credential", "dXNlcjpwYXNz");
+	/* A credential by its name: present and hashed, never in clear. */
+	cr_assert_null(strstr(j, "dXNlcjpwYXNz"), "credential in clear: %s", j);
+	uint8_t md[SHA256_DIGEST_LENGTH];
+	char want[9];
+	SHA256((const uint8_t *)"dXNlcjpwYXNz", 12, md);
+	to_hex(md, 4, want);
+	json_t *root = json_loads(j, 0, NULL);
+	json_t *cred = json_object_get(root, "authentication_credential");
+	cr_assert(json_is_true(json_object_get(cred, "present")), "%s", j);
+	cr_assert_str_eq(json_string_value(json_object_get(cred, "hash")), want);
+	json_decref(root);
 	EXPECT_ABSENT(j, "soap_security_tag");
 
 	const char *resp = "HTTP/1.1 404 Not Found\r\nServer: nginx\r\n\r\n";
