@@ -66,6 +66,25 @@ void pl_attrs_secret(struct pl_attrs *a, const char *key, const void *p,
 /** Bytes as lower-case hex, e.g. "1301c02b". */
 void pl_attrs_hex(struct pl_attrs *a, const char *key, const uint8_t *p,
 		  size_t len);
+/**
+ * A string the caller knows needs no escaping (every byte 0x20-0x7e but
+ * '"' and backslash: digits, hex, dotted quads, fingerprints). The same
+ * text as pl_attrs_str, without the scan; not checked.
+ */
+void pl_attrs_plain(struct pl_attrs *a, const char *key, const char *s,
+		    size_t len);
+/*
+ * Whole arrays of numbers: the same text as pl_attrs_array, then one
+ * pl_attrs_uint per value (pl_attrs_hex of its two big-endian bytes for
+ * hex16) and pl_attrs_end, including where a full buffer cuts the list;
+ * one capacity check for a list that fits.
+ */
+void pl_attrs_uint8_list(struct pl_attrs *a, const char *key,
+			 const uint8_t *v, size_t n);
+void pl_attrs_uint16_list(struct pl_attrs *a, const char *key,
+			  const uint16_t *v, size_t n);
+void pl_attrs_hex16_list(struct pl_attrs *a, const char *key,
+			 const uint16_t *v, size_t n);
 
 /** Result of a dissector. */
 enum pl_dissect_result {
