@@ -151,6 +151,18 @@ try_stream(struct pl_heads *h, struct pl_flow *f, unsigned side, bool end)
 	release(h, f, side);
 }
 
+/* Where a direction's stream starts: after its SYN when one was seen (the
+ * first segment seen may be a later one, reordered), else at the first
+ * segment seen. */
+static uint32_t
+stream_start(const struct pl_flow *f, const struct pl_pkt_meta *m)
+{
+	unsigned d = m->dir;
+	if (!(f->tcp_flags[d] & 0x02) || (m->tcp_flags & 0x02))
+		return m->tcp_seq + ((m->tcp_flags & 0x02) ? 1 : 0);
+	return m->tcp_seq - (uint16_t)((uint16_t)m->tcp_seq - f->syn_next16[d]);
+}
+
 static void
 on_tcp(struct pl_heads *h, struct pl_flow *f, const struct pl_pkt_meta *m,
        const uint8_t *payload, uint32_t len)
@@ -160,7 +172,7 @@ on_tcp(struct pl_heads *h, struct pl_flow *f, const struct pl_pkt_meta *m,
 	if (f->head_step[d] == PL_HEAD_WAITING) {
 		if (len == 0)
 			return;
-		uint16_t id = pl_reasm_get(h->pool, m->tcp_seq);
+		uint16_t id = pl_reasm_get(h->pool, stream_start(f, m));
 		if (id == PL_REASM_NONE) {
 			h->w->stats.heads_lost++;
 			f->head_step[d] = PL_HEAD_LOST;

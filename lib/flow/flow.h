@@ -45,7 +45,10 @@ struct pl_flow {
 	uint64_t bytes[2];   /**< wire bytes, Ethernet header included */
 	uint64_t payload[2]; /**< L4 payload bytes on the wire */
 	uint64_t seq;        /**< creation number within the worker */
-	uint32_t hash;
+	/* Low 16 bits of each side's first stream byte (SYN seq + 1): with
+	 * the seq of any early segment they give the stream's start, so a
+	 * head is right however its first segments were ordered. */
+	uint16_t syn_next16[2];
 	uint8_t mac[2][6];   /**< MAC of each key side (source address seen) */
 	uint8_t tcp_flags[2];
 	uint8_t orig_side;   /**< key side that initiated the flow */
@@ -165,7 +168,6 @@ static inline void
 pl_flow_init(struct pl_flow *f, const struct pl_pkt_meta *m, uint64_t seq)
 {
 	f->first_us = m->ts_us;
-	f->hash = m->hash;
 	f->seq = seq;
 	f->proto = m->key.proto;
 	f->orig_side = m->dir;
@@ -184,6 +186,8 @@ pl_flow_update(struct pl_flow *f, const struct pl_pkt_meta *m)
 	f->bytes[d] += m->wire_len;
 	f->payload[d] += m->payload_len;
 	f->tcp_flags[d] |= m->tcp_flags;
+	if (m->tcp_flags & 0x02)
+		f->syn_next16[d] = (uint16_t)(m->tcp_seq + 1);
 	f->pkt_flags |= m->flags;
 	memcpy(f->mac[d], m->src_mac, 6);
 	/* Until the other side speaks, its MAC is this packet's destination. */

@@ -201,7 +201,9 @@ pl_flow_table_remove(struct pl_flow_table *t, uint32_t idx)
 	struct pl_flow_key key;
 	if (pl_flow_table_key(t, idx, &key) < 0)
 		return -ENOENT;
-	int32_t r = rte_hash_del_key_with_hash(t->h, &key, t->flows[idx].hash);
+	/* The RX lcore's hash, recomputed: not worth 4 bytes of flow state. */
+	int32_t r = rte_hash_del_key_with_hash(t->h, &key,
+					       pl_pkt_key_hash(&key, 0));
 	if (r < 0)
 		return r;
 	t->flows[idx].in_use = 0;

@@ -13,20 +13,22 @@
  */
 #include <string.h>
 
-#include "proto.h"
+#include "proto-internal.h"
 
-/* "00" "01" ... "99": two decimal digits at a time. */
-static const char dec2[201] =
+/* "00" "01" ... "99": two decimal digits at a time (also the dissectors'
+ * pl_put_dec16). */
+const char pl_dec2[201] =
 	"00010203040506070809101112131415161718192021222324"
 	"25262728293031323334353637383940414243444546474849"
 	"50515253545556575859606162636465666768697071727374"
 	"75767778798081828384858687888990919293949596979899";
 
-/* "00" "01" ... "ff": a byte as two lower-case hex digits. */
+/* "00" "01" ... "ff": a byte as two lower-case hex digits (also the
+ * dissectors' pl_put_hex). */
 #define HX16(c)                                                          \
 	c "0" c "1" c "2" c "3" c "4" c "5" c "6" c "7" c "8" c "9" c "a" \
 	c "b" c "c" c "d" c "e" c "f"
-static const char hex2[513] =
+const char pl_hex2[513] =
 	HX16("0") HX16("1") HX16("2") HX16("3") HX16("4") HX16("5")
 	HX16("6") HX16("7") HX16("8") HX16("9") HX16("a") HX16("b")
 	HX16("c") HX16("d") HX16("e") HX16("f");
@@ -257,7 +259,7 @@ put_escaped(char *o, const char *lim, const uint8_t *s, size_t n)
 			if (lim - o < 6)
 				return NULL;
 			memcpy(o, "\\u00", 4);
-			memcpy(o + 4, hex2 + 2 * c, 2);
+			memcpy(o + 4, pl_hex2 + 2 * c, 2);
 			o += 6;
 		}
 		i = j + 1;
@@ -303,11 +305,11 @@ fmt_u64(char *end, uint64_t v)
 		unsigned r = (unsigned)(v % 100);
 		v /= 100;
 		p -= 2;
-		memcpy(p, dec2 + 2 * r, 2);
+		memcpy(p, pl_dec2 + 2 * r, 2);
 	}
 	if (v >= 10) {
 		p -= 2;
-		memcpy(p, dec2 + 2 * v, 2);
+		memcpy(p, pl_dec2 + 2 * v, 2);
 	} else {
 		*--p = (char)('0' + v);
 	}
@@ -362,10 +364,114 @@ pl_attrs_hex(struct pl_attrs *a, const char *key, const uint8_t *p,
 		return;
 	char *o = a->buf + a->len;
 	*o++ = '"';
-	for (size_t i = 0; i < len; i++) {
-		memcpy(o, hex2 + 2 * p[i], 2);
-		o += 2;
-	}
+	o = pl_put_hex(o, p, len);
 	*o++ = '"';
 	done(a, o);
+}
+
+/*
+ * pl_attrs_str with a body of len bytes that need no escaping succeeds
+ * exactly when key, quotes and body fit at once (it checks the quotes, then
+ * the body against what is left), and a failure leaves nothing written:
+ * so one check here gives the same text.
+ */
+void
+pl_attrs_plain(struct pl_attrs *a, const char *key, const char *s,
+	       size_t len)
+{
+	if (!member(a, key, 2 + len))
+		return;
+	char *o = a->buf + a->len;
+	*o++ = '"';
+	memcpy(o, s, len);
+	o += len;
+	*o++ = '"';
+	done(a, o);
+}
+
+/*
+ * Number lists. After the array is open, one value is written per member,
+ * each checked against the room left; when n values of at most per bytes
+ * (with their comma) fit in the room at the start, every one of those
+ * checks passes, so the values are written with none. Otherwise (a list
+ * the buffer may cut) the caller writes them one member at a time.
+ */
+static char *
+list_open(struct pl_attrs *a, const char *key, size_t n, size_t per)
+{
+	pl_attrs_array(a, key);
+	if (a->truncated || n > room(a) / per)
+		return NULL;
+	return a->buf + a->len;
+}
+
+/* End a list written without checks, its last value ending at o. */
+static void
+list_close(struct pl_attrs *a, char *o, size_t n)
+{
+	if (n)
+		a->first[a->depth] = false;
+	done(a, o);
+	pl_attrs_end(a);
+}
+
+void
+pl_attrs_uint8_list(struct pl_attrs *a, const char *key, const uint8_t *v,
+		    size_t n)
+{
+	char *o = list_open(a, key, n, 4); /* ",255" */
+	if (!o) {
+		for (size_t i = 0; i < n; i++)
+			pl_attrs_uint(a, NULL, v[i]);
+		pl_attrs_end(a);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*o++ = ',';
+		o = pl_put_dec16(o, v[i]);
+	}
+	list_close(a, o, n);
+}
+
+void
+pl_attrs_uint16_list(struct pl_attrs *a, const char *key, const uint16_t *v,
+		     size_t n)
+{
+	char *o = list_open(a, key, n, 6); /* ",65535" */
+	if (!o) {
+		for (size_t i = 0; i < n; i++)
+			pl_attrs_uint(a, NULL, v[i]);
+		pl_attrs_end(a);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*o++ = ',';
+		o = pl_put_dec16(o, v[i]);
+	}
+	list_close(a, o, n);
+}
+
+void
+pl_attrs_hex16_list(struct pl_attrs *a, const char *key, const uint16_t *v,
+		    size_t n)
+{
+	char *o = list_open(a, key, n, 7); /* ,"c02b" */
+	if (!o) {
+		for (size_t i = 0; i < n; i++) {
+			uint8_t b[2] = {(uint8_t)(v[i] >> 8), (uint8_t)v[i]};
+			pl_attrs_hex(a, NULL, b, 2);
+		}
+		pl_attrs_end(a);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*o++ = ',';
+		*o++ = '"';
+		o = pl_put_hex16(o, v[i]);
+		*o++ = '"';
+	}
+	list_close(a, o, n);
 }

@@ -143,9 +143,14 @@ write_options(const uint8_t *p, size_t len, struct pl_attrs *out,
 	uint8_t code;
 	struct pl_span v;
 	uint64_t seen[4] = {0}; /* first occurrence wins (RFC 3396 aside) */
+	uint8_t codes[256];	/* every code in order, for "options" */
+	size_t n_codes = 0;
 
 	opt_init(&it, p, len);
 	while (opt_next(&it, &code, &v)) {
+		if (n_codes < sizeof(codes))
+			codes[n_codes] = code;
+		n_codes++;
 		if (seen[code / 64] & (1ull << (code % 64)))
 			continue;
 		seen[code / 64] |= 1ull << (code % 64);
@@ -175,10 +180,8 @@ write_options(const uint8_t *p, size_t len, struct pl_attrs *out,
 				pl_attrs_uint(out, "lease_time", pl_rd32(v.p));
 			break;
 		case 55:
-			pl_attrs_array(out, "parameter_request_list");
-			for (size_t i = 0; i < v.len; i++)
-				pl_attrs_uint(out, NULL, v.p[i]);
-			pl_attrs_end(out);
+			pl_attrs_uint8_list(out, "parameter_request_list",
+					    v.p, v.len);
 			break;
 		case 60:
 			pl_attrs_str(out, "vendor_class", v.p, v.len);
@@ -198,12 +201,17 @@ write_options(const uint8_t *p, size_t len, struct pl_attrs *out,
 		}
 	}
 	/* The option codes in order: a client's fingerprint (as in
-	 * Fingerbank), repeated codes included. */
-	opt_init(&it, p, len);
-	pl_attrs_array(out, "options");
-	while (opt_next(&it, &code, &v))
-		pl_attrs_uint(out, NULL, code);
-	pl_attrs_end(out);
+	 * Fingerbank), repeated codes included. Only a datagram of more
+	 * options than codes[] holds is walked a second time. */
+	if (n_codes <= sizeof(codes)) {
+		pl_attrs_uint8_list(out, "options", codes, n_codes);
+	} else {
+		opt_init(&it, p, len);
+		pl_attrs_array(out, "options");
+		while (opt_next(&it, &code, &v))
+			pl_attrs_uint(out, NULL, code);
+		pl_attrs_end(out);
+	}
 	if (it.malformed)
 		*malformed = true;
 }
@@ -239,11 +247,14 @@ pl_dhcp_dissect(const uint8_t *p, size_t len, struct pl_attrs *out)
 			hlen = 16;
 		}
 		if (p[1] == 1 && hlen == 6) {
-			char mac[18];
-			snprintf(mac, sizeof(mac),
-				 "%02x:%02x:%02x:%02x:%02x:%02x", p[28], p[29],
-				 p[30], p[31], p[32], p[33]);
-			pl_attrs_cstr(out, "client_mac", mac);
+			/* aa:bb:cc:dd:ee:ff */
+			char mac[17];
+			for (int i = 0; i < 6; i++) {
+				pl_put_hex(mac + 3 * i, p + 28 + i, 1);
+				if (i < 5)
+					mac[3 * i + 2] = ':';
+			}
+			pl_attrs_plain(out, "client_mac", mac, sizeof(mac));
 		} else {
 			pl_attrs_hex(out, "client_hw_addr", p + 28, hlen);
 		}

@@ -9,9 +9,6 @@
  * at most DNS_MAX_JUMPS pointers are followed and the name may not exceed
  * 255 bytes of wire format (RFC 1035 2.3.4). Together they end any loop.
  */
-#include <arpa/inet.h>
-#include <sys/socket.h>
-
 #include "proto-internal.h"
 
 #define DNS_HDR_LEN 12
@@ -182,12 +179,70 @@ question(struct dns_ctx *c, struct pl_attrs *out)
 	return true;
 }
 
+/* Hex digits of v without leading zeros ("0" for 0), as "%x" gives. */
+static char *
+put_hex_word(char *o, unsigned v)
+{
+	static const char hx[] = "0123456789abcdef";
+	int shift = v >= 0x1000 ? 12 : v >= 0x100 ? 8 : v >= 0x10 ? 4 : 0;
+	for (; shift >= 0; shift -= 4)
+		*o++ = hx[(v >> shift) & 15];
+	return o;
+}
+
+/*
+ * An IPv6 address as glibc's inet_ntop writes it (the text is an
+ * attribute, so it must not change; inet_ntop costs 8 sprintf calls): the
+ * first longest run of two or more zero words becomes "::", and an address
+ * whose first 6 words are zero, or 5 then ffff, ends in a dotted quad
+ * (IPv4-compatible and -mapped, RFC 4291 2.5.5). Returns the length.
+ */
+static size_t
+fmt_ipv6(const uint8_t *p, char out[46])
+{
+	unsigned w[8];
+	int best = -1, best_len = 0, cur = -1, cur_len = 0;
+	for (int i = 0; i < 8; i++) {
+		w[i] = pl_rd16(p + 2 * i);
+		if (w[i] == 0) {
+			if (cur < 0)
+				cur = i, cur_len = 0;
+			if (++cur_len > best_len)
+				best = cur, best_len = cur_len;
+		} else {
+			cur = -1;
+		}
+	}
+	if (best_len < 2)
+		best = -1;
+	char *o = out;
+	for (int i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				*o++ = ':';
+			continue;
+		}
+		if (i)
+			*o++ = ':';
+		if (i == 6 && best == 0 &&
+		    (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+			o += pl_fmt_ipv4(p + 12, o);
+			return (size_t)(o - out);
+		}
+		o = put_hex_word(o, w[i]);
+	}
+	if (best >= 0 && best + best_len == 8)
+		*o++ = ':';
+	*o = '\0';
+	return (size_t)(o - out);
+}
+
 /* The address or name an A, AAAA, CNAME or PTR record carries. */
 static void
 rdata(struct dns_ctx *c, uint16_t type, size_t rd, uint16_t rdlen,
       struct pl_attrs *out)
 {
-	char s[INET6_ADDRSTRLEN];
+	char s[46];
 	switch (type) {
 	case 1: /* A */
 		if (rdlen != 4) {
@@ -201,8 +256,7 @@ rdata(struct dns_ctx *c, uint16_t type, size_t rd, uint16_t rdlen,
 			c->malformed = true;
 			return;
 		}
-		inet_ntop(AF_INET6, c->m + rd, s, sizeof(s));
-		pl_attrs_cstr(out, "data", s);
+		pl_attrs_plain(out, "data", s, fmt_ipv6(c->m + rd, s));
 		return;
 	case 5:  /* CNAME */
 	case 12: /* PTR */ {
@@ -289,9 +343,9 @@ dissect(const uint8_t *m, size_t len, bool cut, struct pl_attrs *out)
 		pl_attrs_uint(out, "id", pl_rd16(m));
 	if (len >= 4) {
 		uint16_t fl = pl_rd16(m + 2);
-		char hex[5];
-		snprintf(hex, sizeof(hex), "%04x", fl);
-		pl_attrs_cstr(out, "flags", hex);
+		char hex[4];
+		pl_put_hex16(hex, fl);
+		pl_attrs_plain(out, "flags", hex, 4);
 		pl_attrs_bool(out, "qr", fl & 0x8000);
 		pl_attrs_uint(out, "opcode", (fl >> 11) & 15);
 		pl_attrs_bool(out, "aa", fl & 0x0400);

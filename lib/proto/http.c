@@ -99,15 +99,18 @@ sb_put(struct sbuf *s, const void *p, size_t n)
 static void
 sb_redact(struct sbuf *s, const uint8_t *secret, size_t n)
 {
+	static const char pfx[] = "<redacted:";
 	char tok[sizeof("<redacted:12345678>")];
-	char h[9];
-	pl_secret_hash(secret, n, h);
-	int k = snprintf(tok, sizeof(tok), "<redacted:%s>", h);
-	if (s->cut || (size_t)k > sizeof(s->b) - s->len) {
+	size_t k = sizeof(pfx) - 1;
+	memcpy(tok, pfx, k);
+	pl_secret_hash(secret, n, tok + k); /* 8 hex digits and a NUL */
+	k += 8;
+	tok[k++] = '>';
+	if (s->cut || k > sizeof(s->b) - s->len) {
 		s->cut = true;
 		return;
 	}
-	sb_put(s, tok, (size_t)k);
+	sb_put(s, tok, k);
 }
 
 /*
@@ -217,7 +220,7 @@ write_auth(struct pl_attrs *out, struct pl_span v)
 	if (cred.len) {
 		char h[9];
 		pl_secret_hash(cred.p, cred.len, h);
-		pl_attrs_cstr(out, "credential_hash", h);
+		pl_attrs_plain(out, "credential_hash", h, 8);
 	}
 }
 
@@ -237,18 +240,25 @@ enum start {
  * Cisco's CCM_POST, which tshark also knows. Other tokens are extension
  * methods, taken only with a well-formed line.
  */
-static const char *const known_methods[] = {
-	"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE",
-	"PATCH", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK",
-	"UNLOCK", "SEARCH", "REPORT", "CHECKOUT", "MERGE", "MKACTIVITY",
-	"NOTIFY", "M-SEARCH", "SUBSCRIBE", "UNSUBSCRIBE", "CCM_POST", NULL};
+#define M(name) {name, sizeof(name) - 1}
+static const struct {
+	const char *name;
+	size_t len; /* compared first: no strlen per method and request */
+} known_methods[] = {
+	M("GET"), M("HEAD"), M("POST"), M("PUT"), M("DELETE"), M("CONNECT"),
+	M("OPTIONS"), M("TRACE"), M("PATCH"), M("PROPFIND"), M("PROPPATCH"),
+	M("MKCOL"), M("COPY"), M("MOVE"), M("LOCK"), M("UNLOCK"), M("SEARCH"),
+	M("REPORT"), M("CHECKOUT"), M("MERGE"), M("MKACTIVITY"), M("NOTIFY"),
+	M("M-SEARCH"), M("SUBSCRIBE"), M("UNSUBSCRIBE"), M("CCM_POST")};
+#undef M
 
 static bool
 known_method(struct pl_span m)
 {
-	for (int i = 0; known_methods[i]; i++)
-		if (m.len == strlen(known_methods[i]) &&
-		    memcmp(m.p, known_methods[i], m.len) == 0)
+	for (size_t i = 0; i < sizeof(known_methods) / sizeof(known_methods[0]);
+	     i++)
+		if (m.len == known_methods[i].len &&
+		    memcmp(m.p, known_methods[i].name, m.len) == 0)
 			return true;
 	return false;
 }

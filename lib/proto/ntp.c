@@ -50,11 +50,29 @@ write_ts(struct pl_attrs *out, const char *key, const uint8_t *p)
 	int64_t y;
 	unsigned mo, d;
 	civil_from_days(days, &y, &mo, &d);
-	char s[48];
-	snprintf(s, sizeof(s), "%04lld-%02u-%02uT%02u:%02u:%02u.%09uZ",
-		 (long long)y, mo, d, (unsigned)(rem / 3600),
-		 (unsigned)(rem / 60 % 60), (unsigned)(rem % 60), ns);
-	pl_attrs_cstr(out, key, s);
+	/* By hand, as "%04lld-%02u-%02uT%02u:%02u:%02u.%09uZ" would: the
+	 * two eras span 1968-2104, so the year has 4 digits. */
+	char s[30], *o = s;
+	o = pl_put_dec2(o, (unsigned)(y / 100));
+	o = pl_put_dec2(o, (unsigned)(y % 100));
+	*o++ = '-';
+	o = pl_put_dec2(o, mo);
+	*o++ = '-';
+	o = pl_put_dec2(o, d);
+	*o++ = 'T';
+	o = pl_put_dec2(o, (unsigned)(rem / 3600));
+	*o++ = ':';
+	o = pl_put_dec2(o, (unsigned)(rem / 60 % 60));
+	*o++ = ':';
+	o = pl_put_dec2(o, (unsigned)(rem % 60));
+	*o++ = '.';
+	o = pl_put_dec2(o, ns / 10000000);
+	o = pl_put_dec2(o, ns / 100000 % 100);
+	o = pl_put_dec2(o, ns / 1000 % 100);
+	o = pl_put_dec2(o, ns / 10 % 100);
+	*o++ = (char)('0' + ns % 10);
+	*o++ = 'Z';
+	pl_attrs_plain(out, key, s, (size_t)(o - s));
 }
 
 /*

@@ -9,10 +9,16 @@
  * that each dissector stays one self-contained object file.
  */
 
+/* The low-level SHA-256 functions are deprecated in OpenSSL 3, but unlike
+ * the one-shot SHA256() (an EVP_MD_fetch and a context allocation per
+ * call) they neither allocate nor look anything up. */
+#ifndef OPENSSL_SUPPRESS_DEPRECATED
+#define OPENSSL_SUPPRESS_DEPRECATED
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <openssl/sha.h>
@@ -44,17 +50,24 @@ pl_lower(uint8_t c)
 	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
 }
 
-/** Case-insensitive comparison of a span with a NUL-terminated literal. */
+/** Case-insensitive comparison of a span with the n bytes of lit. */
 static inline bool
-pl_span_ieq(struct pl_span s, const char *lit)
+pl_span_ieqn(struct pl_span s, const char *lit, size_t n)
 {
-	size_t n = strlen(lit);
 	if (s.len != n)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (pl_lower(s.p[i]) != pl_lower((uint8_t)lit[i]))
 			return false;
 	return true;
+}
+
+/** Case-insensitive comparison of a span with a NUL-terminated literal
+ * (the strlen of a literal is folded at compile time). */
+static inline bool
+pl_span_ieq(struct pl_span s, const char *lit)
+{
+	return pl_span_ieqn(s, lit, strlen(lit));
 }
 
 /** Does the span contain lit (case-insensitive)? */
@@ -146,6 +159,62 @@ pl_header_split(struct pl_span line, struct pl_span *name,
 	return true;
 }
 
+/* Number and hex text without snprintf (attrs.c holds the tables):
+ * pl_dec2 is "00" "01" ... "99", pl_hex2 "00" "01" ... "ff". */
+extern const char pl_dec2[201];
+extern const char pl_hex2[513];
+
+/** Decimal digits of v (at most 65535) at o; returns their end. */
+static inline char *
+pl_put_dec16(char *o, unsigned v)
+{
+	if (v < 10) {
+		*o = (char)('0' + v);
+		return o + 1;
+	}
+	if (v < 100) {
+		memcpy(o, pl_dec2 + 2 * v, 2);
+		return o + 2;
+	}
+	if (v >= 10000) {
+		*o++ = (char)('0' + v / 10000);
+		v %= 10000;
+	} else if (v < 1000) {
+		*o = (char)('0' + v / 100);
+		memcpy(o + 1, pl_dec2 + 2 * (v % 100), 2);
+		return o + 3;
+	}
+	memcpy(o, pl_dec2 + 2 * (v / 100), 2);
+	memcpy(o + 2, pl_dec2 + 2 * (v % 100), 2);
+	return o + 4;
+}
+
+/** Two decimal digits of v (< 100) at o, with a leading zero. */
+static inline char *
+pl_put_dec2(char *o, unsigned v)
+{
+	memcpy(o, pl_dec2 + 2 * v, 2);
+	return o + 2;
+}
+
+/** Bytes p[0..n) as lower-case hex at o; returns the end. */
+static inline char *
+pl_put_hex(char *o, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++, o += 2)
+		memcpy(o, pl_hex2 + 2 * p[i], 2);
+	return o;
+}
+
+/** v as 4 lower-case hex digits at o. */
+static inline char *
+pl_put_hex16(char *o, uint16_t v)
+{
+	memcpy(o, pl_hex2 + 2 * (v >> 8), 2);
+	memcpy(o + 2, pl_hex2 + 2 * (v & 0xff), 2);
+	return o + 4;
+}
+
 /**
  * The short hash that correlates secrets without revealing them: the first
  * 8 hex characters (32 bits) of SHA-256 over the bytes, NUL-terminated.
@@ -153,13 +222,12 @@ pl_header_split(struct pl_span line, struct pl_span *name,
 static inline void
 pl_secret_hash(const uint8_t *p, size_t len, char out[9])
 {
-	static const char hex[] = "0123456789abcdef";
 	uint8_t md[SHA256_DIGEST_LENGTH];
-	SHA256(p, len, md);
-	for (int i = 0; i < 4; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
+	SHA256_CTX ctx;
+	SHA256_Init(&ctx);
+	SHA256_Update(&ctx, p, len);
+	SHA256_Final(md, &ctx);
+	pl_put_hex(out, md, 4);
 	out[8] = '\0';
 }
 
@@ -169,19 +237,25 @@ enum pl_head_state pl_tls_head_state(const uint8_t *p, size_t len);
 enum pl_head_state pl_http_head_state(const uint8_t *p, size_t len);
 enum pl_head_state pl_dns_tcp_head_state(const uint8_t *p, size_t len);
 
-/** Dotted quad of 4 bytes into out (at least 16 bytes). */
-static inline void
+/** Dotted quad of 4 bytes into out (NUL-terminated); returns its length. */
+static inline size_t
 pl_fmt_ipv4(const uint8_t *p, char out[16])
 {
-	snprintf(out, 16, "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
+	char *o = out;
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			*o++ = '.';
+		o = pl_put_dec16(o, p[i]);
+	}
+	*o = '\0';
+	return (size_t)(o - out);
 }
 
 static inline void
 pl_attrs_ipv4(struct pl_attrs *a, const char *key, const uint8_t *p)
 {
 	char s[16];
-	pl_fmt_ipv4(p, s);
-	pl_attrs_cstr(a, key, s);
+	pl_attrs_plain(a, key, s, pl_fmt_ipv4(p, s));
 }
 
 #endif /* PL_PROTO_INTERNAL_H */

@@ -11,17 +11,22 @@
 
 #define SSDP_METHOD_MAX 32
 
+/* The name's length is kept so that most names are told apart by it,
+ * without a strlen per line and header. */
+#define H(name, key) {name, sizeof(name) - 1, key}
 static const struct {
 	const char *name; /* header, as UDA spells it */
+	size_t len;
 	const char *key;  /* attribute */
 } headers[] = {
-	{"NT", "nt"},         {"NTS", "nts"},
-	{"ST", "st"},         {"MAN", "man"},
-	{"MX", "mx"},         {"USN", "usn"},
-	{"HOST", "host"},     {"SERVER", "server"},
-	{"USER-AGENT", "user_agent"}, {"LOCATION", "location"},
-	{"CACHE-CONTROL", "cache_control"},
+	H("NT", "nt"),         H("NTS", "nts"),
+	H("ST", "st"),         H("MAN", "man"),
+	H("MX", "mx"),         H("USN", "usn"),
+	H("HOST", "host"),     H("SERVER", "server"),
+	H("USER-AGENT", "user_agent"), H("LOCATION", "location"),
+	H("CACHE-CONTROL", "cache_control"),
 };
+#undef H
 #define N_HEADERS (sizeof(headers) / sizeof(headers[0]))
 
 static bool
@@ -121,7 +126,8 @@ pl_ssdp_dissect(const uint8_t *p, size_t len, struct pl_attrs *out)
 		}
 		for (unsigned i = 0; i < N_HEADERS; i++) {
 			if (!(seen & (1u << i)) &&
-			    pl_span_ieq(name, headers[i].name)) {
+			    pl_span_ieqn(name, headers[i].name,
+					 headers[i].len)) {
 				pl_attrs_str(out, headers[i].key, value.p,
 					     value.len);
 				seen |= 1u << i;

@@ -752,7 +752,7 @@ Test(table, init_and_update_count_per_direction)
 	unsigned c = syn.m.dir, s = !c;
 	cr_assert_eq(f->orig_side, c, "the first sender is the originator");
 	cr_assert_eq(f->seq, 77);
-	cr_assert_eq(f->hash, syn.m.hash);
+	cr_assert_eq(f->syn_next16[syn.m.dir], (uint16_t)(syn.m.tcp_seq + 1));
 	cr_assert_eq(f->proto, 6);
 	cr_assert_eq(f->first_us, 1000000);
 	/* The server has not spoken: its MAC is the SYN's destination. */
