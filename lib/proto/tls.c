@@ -643,72 +643,39 @@ out:
 
 /* ------------------------------------------------------- fingerprints */
 
-/* A bounded string builder: an append that does not fit sets full and
- * leaves the text as it was. */
-struct sbuf {
-	char *p;
-	size_t cap;
-	size_t len;
-	bool full;
-};
+/*
+ * The fingerprint texts are written straight into stack buffers, with no
+ * check per value: each buffer holds the longest text the list limits
+ * allow (asserted below). Numbers and hex come from pl_put_dec16 and
+ * pl_put_hex16; nothing calls snprintf. Per classified direction this is
+ * most of what the dissector costs beyond the hashes.
+ */
 
-static void
-sb_add(struct sbuf *s, const char *t, size_t n)
-{
-	if (s->full || n >= s->cap - s->len) {
-		s->full = true;
-		return;
-	}
-	memcpy(s->p + s->len, t, n);
-	s->len += n;
-	s->p[s->len] = '\0';
-}
+/* JA3: a version and four lists of at most 5 digits and a separator per
+ * value. */
+#define JA3_TEXT_MAX                                                       \
+	(6 + 6 * (TLS_MAX_SUITES + TLS_MAX_EXTS + TLS_MAX_LIST) +          \
+	 4 * TLS_MAX_LIST)
+/* JA4: 4 hex digits and a separator per value; ciphers, or extensions
+ * and signature algorithms. */
+#define JA4_TEXT_MAX                                                       \
+	(5 * (TLS_MAX_SUITES > TLS_MAX_EXTS + TLS_MAX_SIGALGS                \
+		      ? TLS_MAX_SUITES                                       \
+		      : TLS_MAX_EXTS + TLS_MAX_SIGALGS))
 
-/* Numbers by hand: snprintf would be most of the dissector's cost. */
-static void
-sb_num(struct sbuf *s, unsigned v)
+/* JA3 list field at o: decimal values joined by '-', GREASE left out. */
+static char *
+ja3_list(char *o, const uint16_t *v, size_t n)
 {
-	char t[12];
-	size_t k = sizeof(t);
-	do {
-		t[--k] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	sb_add(s, t + k, sizeof(t) - k);
-}
-
-static void
-sb_hex4(struct sbuf *s, uint16_t v)
-{
-	static const char hx[] = "0123456789abcdef";
-	char t[4] = {hx[v >> 12], hx[v >> 8 & 15], hx[v >> 4 & 15], hx[v & 15]};
-	sb_add(s, t, 4);
-}
-
-static void
-hex_digest(char *out, const uint8_t *d, size_t n)
-{
-	static const char hx[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hx[d[i] >> 4];
-		out[2 * i + 1] = hx[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-/* JA3 list field: decimal values joined by '-', GREASE left out. */
-static void
-ja3_list(struct sbuf *s, const uint16_t *v, size_t n)
-{
-	bool first = true;
+	const char *start = o;
 	for (size_t i = 0; i < n; i++) {
 		if (is_grease(v[i]))
 			continue;
-		if (!first)
-			sb_add(s, "-", 1);
-		sb_num(s, v[i]);
-		first = false;
+		if (o != start)
+			*o++ = '-';
+		o = pl_put_dec16(o, v[i]);
 	}
+	return o;
 }
 
 /*
@@ -720,35 +687,34 @@ ja3_list(struct sbuf *s, const uint16_t *v, size_t n)
 static void
 write_ja3(const struct hello *h, bool server, struct pl_attrs *out)
 {
-	char text[8192];
-	struct sbuf s = {text, sizeof(text), 0, false};
-	text[0] = '\0';
-	sb_num(&s, h->version);
-	sb_add(&s, ",", 1);
-	ja3_list(&s, h->suites, h->n_suites);
-	sb_add(&s, ",", 1);
-	ja3_list(&s, h->exts, h->n_exts);
+	char text[JA3_TEXT_MAX];
+	char *o = pl_put_dec16(text, h->version);
+	*o++ = ',';
+	o = ja3_list(o, h->suites, h->n_suites);
+	*o++ = ',';
+	o = ja3_list(o, h->exts, h->n_exts);
 	if (!server) {
-		sb_add(&s, ",", 1);
-		ja3_list(&s, h->groups, h->n_groups);
-		sb_add(&s, ",", 1);
+		*o++ = ',';
+		o = ja3_list(o, h->groups, h->n_groups);
+		*o++ = ',';
 		for (size_t i = 0; i < h->n_formats; i++) {
 			if (i)
-				sb_add(&s, "-", 1);
-			sb_num(&s, h->formats[i]);
+				*o++ = '-';
+			o = pl_put_dec16(o, h->formats[i]);
 		}
 	}
-	if (s.full)
-		return; /* cannot happen within the list limits */
+	size_t len = (size_t)(o - text);
 	uint8_t md[MD5_DIGEST_LENGTH];
-	char hex[2 * MD5_DIGEST_LENGTH + 1];
+	char hex[2 * MD5_DIGEST_LENGTH];
 	MD5_CTX ctx;
 	MD5_Init(&ctx);
-	MD5_Update(&ctx, text, s.len);
+	MD5_Update(&ctx, text, len);
 	MD5_Final(md, &ctx);
-	hex_digest(hex, md, sizeof(md));
-	pl_attrs_cstr(out, server ? "ja3s" : "ja3", text);
-	pl_attrs_cstr(out, server ? "ja3s_hash" : "ja3_hash", hex);
+	pl_put_hex(hex, md, sizeof(md));
+	/* digits, ',' and '-': nothing to escape */
+	pl_attrs_plain(out, server ? "ja3s" : "ja3", text, len);
+	pl_attrs_plain(out, server ? "ja3s_hash" : "ja3_hash", hex,
+		       sizeof(hex));
 }
 
 static void
@@ -763,24 +729,33 @@ sort_u16(uint16_t *v, size_t n)
 	}
 }
 
+/* v[0..n) as 4 hex digits each, joined by ',', at o. */
+static char *
+hex_list(char *o, const uint16_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*o++ = ',';
+		o = pl_put_hex16(o, v[i]);
+	}
+	return o;
+}
+
 /* First 12 hex digits of SHA-256(text), or twelve zeros when the list was
  * empty (FoxIO JA4: "000000000000", not the hash of nothing). */
 static void
-ja4_hash12(char out[13], const struct sbuf *s, bool empty)
+ja4_hash12(char out[12], const char *text, size_t len, bool empty)
 {
 	if (empty) {
-		memcpy(out, "000000000000", 13);
+		memset(out, '0', 12);
 		return;
 	}
 	uint8_t md[SHA256_DIGEST_LENGTH];
-	char hex[2 * SHA256_DIGEST_LENGTH + 1];
 	SHA256_CTX ctx;
 	SHA256_Init(&ctx);
-	SHA256_Update(&ctx, s->p, s->len);
+	SHA256_Update(&ctx, text, len);
 	SHA256_Final(md, &ctx);
-	hex_digest(hex, md, sizeof(md));
-	memcpy(out, hex, 12);
-	out[12] = '\0';
+	pl_put_hex(out, md, 6);
 }
 
 static bool
@@ -790,19 +765,10 @@ is_alnum(uint8_t c)
 	       (c >= 'a' && c <= 'z');
 }
 
-/* FoxIO JA4 (technical_details/JA4.md): t, version, d/i, cipher and
- * extension counts, ALPN first/last, then the two truncated hashes. */
-static void
-write_ja4(const struct hello *h, struct pl_attrs *out)
+/* JA4 version: the highest supported_versions value, else the hello's. */
+static const char *
+ja4_version(const struct hello *h)
 {
-	static const char hx[] = "0123456789abcdef";
-	uint16_t v[TLS_MAX_SUITES > TLS_MAX_EXTS ? TLS_MAX_SUITES
-						  : TLS_MAX_EXTS];
-	char text[4096];
-	struct sbuf s = {text, sizeof(text), 0, false};
-	char a[11], b[13], c[13];
-
-	/* Version: the highest supported_versions value, else the hello's. */
 	uint16_t ver = 0;
 	bool from_ext = false;
 	for (size_t i = 0; i < h->n_versions; i++)
@@ -812,68 +778,27 @@ write_ja4(const struct hello *h, struct pl_attrs *out)
 		}
 	if (!from_ext)
 		ver = h->version;
-	const char *vs;
 	switch (ver) {
-	case 0x0304: vs = "13"; break;
-	case 0x0303: vs = "12"; break;
-	case 0x0302: vs = "11"; break;
-	case 0x0301: vs = "10"; break;
-	case 0x0300: vs = "s3"; break;
-	case 0x0002: vs = "s2"; break;
-	case 0xfeff: vs = "d1"; break;
-	case 0xfefd: vs = "d2"; break;
-	case 0xfefc: vs = "d3"; break;
-	default: vs = "00"; break;
+	case 0x0304: return "13";
+	case 0x0303: return "12";
+	case 0x0302: return "11";
+	case 0x0301: return "10";
+	case 0x0300: return "s3";
+	case 0x0002: return "s2";
+	case 0xfeff: return "d1";
+	case 0xfefd: return "d2";
+	case 0xfefc: return "d3";
+	default: return "00";
 	}
+}
 
-	/* Ciphers without GREASE, sorted. */
-	size_t nc = 0;
-	for (size_t i = 0; i < h->n_suites; i++)
-		if (!is_grease(h->suites[i]))
-			v[nc++] = h->suites[i];
-	size_t cipher_count = nc;
-	sort_u16(v, nc);
-	for (size_t i = 0; i < nc; i++) {
-		if (i)
-			sb_add(&s, ",", 1);
-		sb_hex4(&s, v[i]);
-	}
-	ja4_hash12(b, &s, nc == 0);
-
-	/* Extensions: counted with SNI and ALPN, hashed without them. */
-	size_t ext_count = 0, ne = 0;
-	for (size_t i = 0; i < h->n_exts; i++) {
-		uint16_t t = h->exts[i];
-		if (is_grease(t))
-			continue;
-		ext_count++;
-		if (t != EXT_SERVER_NAME && t != EXT_ALPN)
-			v[ne++] = t;
-	}
-	sort_u16(v, ne);
-	s.len = 0;
-	s.full = false;
-	text[0] = '\0';
-	for (size_t i = 0; i < ne; i++) {
-		if (i)
-			sb_add(&s, ",", 1);
-		sb_hex4(&s, v[i]);
-	}
-	bool first = true;
-	for (size_t i = 0; i < h->n_sigalgs; i++) {
-		if (is_grease(h->sigalgs[i]))
-			continue;
-		sb_add(&s, first ? "_" : ",", 1);
-		sb_hex4(&s, h->sigalgs[i]);
-		first = false;
-	}
-	ja4_hash12(c, &s, ne == 0);
-	if (s.full)
-		return;
-
-	/* ALPN: first and last characters of the first value, or of its
-	 * hex form when either is not alphanumeric; "00" without one. */
-	char al[3] = "00";
+/* JA4 ALPN: first and last characters of the first value, or of its hex
+ * form when either is not alphanumeric; "00" without one. */
+static void
+ja4_alpn(const struct hello *h, char al[2])
+{
+	static const char hx[] = "0123456789abcdef";
+	al[0] = al[1] = '0';
 	if (h->n_alpn > 0 && h->alpn[0].len > 0) {
 		uint8_t f = h->alpn[0].p[0];
 		uint8_t l = h->alpn[0].p[h->alpn[0].len - 1];
@@ -885,37 +810,65 @@ write_ja4(const struct hello *h, struct pl_attrs *out)
 			al[1] = hx[l & 15];
 		}
 	}
-	snprintf(a, sizeof(a), "t%s%c%02u%02u%s", vs, h->has_sni ? 'd' : 'i',
-		 (unsigned)(cipher_count > 99 ? 99 : cipher_count),
-		 (unsigned)(ext_count > 99 ? 99 : ext_count), al);
-	char ja4[40];
-	snprintf(ja4, sizeof(ja4), "%s_%s_%s", a, b, c);
-	pl_attrs_cstr(out, "ja4", ja4);
+}
+
+/* FoxIO JA4 (technical_details/JA4.md): t, version, d/i, cipher and
+ * extension counts, ALPN first/last, then the two truncated hashes:
+ * "t13d1516h2_8daaf6152771_e5627efa2ab1". */
+static void
+write_ja4(const struct hello *h, struct pl_attrs *out)
+{
+	uint16_t v[TLS_MAX_SUITES > TLS_MAX_EXTS ? TLS_MAX_SUITES
+						  : TLS_MAX_EXTS];
+	char text[JA4_TEXT_MAX];
+	char ja4[36];
+
+	/* Ciphers without GREASE, sorted. */
+	size_t nc = 0;
+	for (size_t i = 0; i < h->n_suites; i++)
+		if (!is_grease(h->suites[i]))
+			v[nc++] = h->suites[i];
+	sort_u16(v, nc);
+	char *o = hex_list(text, v, nc);
+	ja4_hash12(ja4 + 11, text, (size_t)(o - text), nc == 0);
+
+	/* Extensions: counted with SNI and ALPN, hashed without them; then
+	 * the signature algorithms in their order. */
+	size_t ext_count = 0, ne = 0;
+	for (size_t i = 0; i < h->n_exts; i++) {
+		uint16_t t = h->exts[i];
+		if (is_grease(t))
+			continue;
+		ext_count++;
+		if (t != EXT_SERVER_NAME && t != EXT_ALPN)
+			v[ne++] = t;
+	}
+	sort_u16(v, ne);
+	o = hex_list(text, v, ne);
+	bool first = true;
+	for (size_t i = 0; i < h->n_sigalgs; i++) {
+		if (is_grease(h->sigalgs[i]))
+			continue;
+		*o++ = first ? '_' : ',';
+		o = pl_put_hex16(o, h->sigalgs[i]);
+		first = false;
+	}
+	ja4_hash12(ja4 + 24, text, (size_t)(o - text), ne == 0);
+
+	/* The first part: "t" version d|i ciphers extensions alpn. */
+	memcpy(ja4, "t", 1);
+	memcpy(ja4 + 1, ja4_version(h), 2);
+	ja4[3] = h->has_sni ? 'd' : 'i';
+	pl_put_dec2(ja4 + 4, (unsigned)(nc > 99 ? 99 : nc));
+	pl_put_dec2(ja4 + 6, (unsigned)(ext_count > 99 ? 99 : ext_count));
+	ja4_alpn(h, ja4 + 8);
+	ja4[10] = ja4[23] = '_';
+	/* ALPN characters may be any alphanumerics or hex: nothing to
+	 * escape */
+	pl_attrs_plain(out, "ja4", ja4, sizeof(ja4));
 }
 
 /* ------------------------------------------------------------ output */
-
-static void
-write_hex16_list(struct pl_attrs *out, const char *key, const uint16_t *v,
-		 size_t n)
-{
-	pl_attrs_array(out, key);
-	for (size_t i = 0; i < n; i++) {
-		uint8_t b[2] = {(uint8_t)(v[i] >> 8), (uint8_t)v[i]};
-		pl_attrs_hex(out, NULL, b, 2);
-	}
-	pl_attrs_end(out);
-}
-
-static void
-write_uint_list(struct pl_attrs *out, const char *key, const uint16_t *v,
-		size_t n)
-{
-	pl_attrs_array(out, key);
-	for (size_t i = 0; i < n; i++)
-		pl_attrs_uint(out, NULL, v[i]);
-	pl_attrs_end(out);
-}
 
 static void
 write_client_hello(const struct hello *h, struct pl_attrs *out)
@@ -925,13 +878,13 @@ write_client_hello(const struct hello *h, struct pl_attrs *out)
 	if (h->got >= GOT_VERSION)
 		pl_attrs_uint(out, "legacy_version", h->version);
 	if (h->has_versions)
-		write_uint_list(out, "supported_versions", h->versions,
-				h->n_versions);
+		pl_attrs_uint16_list(out, "supported_versions", h->versions,
+				     h->n_versions);
 	if (h->got >= GOT_SUITES)
-		write_hex16_list(out, "cipher_suites", h->suites,
-				 h->n_suites);
+		pl_attrs_hex16_list(out, "cipher_suites", h->suites,
+				    h->n_suites);
 	if (h->has_exts)
-		write_uint_list(out, "extensions", h->exts, h->n_exts);
+		pl_attrs_uint16_list(out, "extensions", h->exts, h->n_exts);
 	if (h->sni.p)
 		pl_attrs_str(out, "sni", h->sni.p, h->sni.len);
 	if (h->has_alpn) {
@@ -941,17 +894,14 @@ write_client_hello(const struct hello *h, struct pl_attrs *out)
 		pl_attrs_end(out);
 	}
 	if (h->has_groups)
-		write_uint_list(out, "supported_groups", h->groups,
-				h->n_groups);
-	if (h->has_formats) {
-		pl_attrs_array(out, "ec_point_formats");
-		for (size_t i = 0; i < h->n_formats; i++)
-			pl_attrs_uint(out, NULL, h->formats[i]);
-		pl_attrs_end(out);
-	}
+		pl_attrs_uint16_list(out, "supported_groups", h->groups,
+				     h->n_groups);
+	if (h->has_formats)
+		pl_attrs_uint8_list(out, "ec_point_formats", h->formats,
+				    h->n_formats);
 	if (h->has_sigalgs)
-		write_hex16_list(out, "signature_algorithms", h->sigalgs,
-				 h->n_sigalgs);
+		pl_attrs_hex16_list(out, "signature_algorithms", h->sigalgs,
+				    h->n_sigalgs);
 	if (h->got >= GOT_SUITES)
 		pl_attrs_bool(out, "grease", h->grease);
 	if (h->over_limit)
@@ -986,7 +936,7 @@ write_server_hello(const struct hello *h, struct pl_attrs *out)
 		pl_attrs_hex(out, "cipher_suite", b, 2);
 	}
 	if (h->has_exts)
-		write_uint_list(out, "extensions", h->exts, h->n_exts);
+		pl_attrs_uint16_list(out, "extensions", h->exts, h->n_exts);
 	if (h->n_alpn)
 		pl_attrs_str(out, "alpn", h->alpn[0].p, h->alpn[0].len);
 	if (h->hrr)
