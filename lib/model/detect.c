@@ -101,6 +101,21 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
 	return 0;
 }
 
+/* Whether any candidate's regex can match a payload starting with first:
+ * the one Hyperscan scan is skipped when none can. */
+static inline bool
+regex_may_match(const struct pl_model_set *s, uint32_t candidates,
+		uint8_t first)
+{
+	uint32_t c = candidates & s->regex_models;
+	if (c & s->regex_any)
+		return true;
+	for (; c; c &= c - 1)
+		if (pl_byteset_has(&s->regex_first[__builtin_ctz(c)], first))
+			return true;
+	return false;
+}
+
 int
 pl_model_inspect(const struct pl_model_set *s, struct pl_model_scratch *sc,
 		 uint32_t candidates, const uint8_t *payload, uint32_t len,
@@ -112,24 +127,24 @@ pl_model_inspect(const struct pl_model_set *s, struct pl_model_scratch *sc,
 	*req = *resp = 0;
 	if (candidates == 0 || len == 0)
 		return 0;
-	if (candidates & s->bytes_models)
-		for (unsigned i = 0; i < s->nb_matchers; i++) {
-			const struct pl_matcher *m = &s->matchers[i];
-			if (m->kind == MATCHER_BYTES &&
-			    (candidates >> m->model & 1) &&
-			    pl_bytes_match(&m->bytes, payload, len))
+	for (uint32_t c = candidates & s->bytes_models; c; c &= c - 1) {
+		unsigned m = (unsigned)__builtin_ctz(c);
+		for (unsigned k = s->byte_start[m]; k < s->byte_start[m + 1]; k++) {
+			unsigned i = s->byte_matcher[k];
+			if (pl_bytes_match(&s->matchers[i].bytes, payload, len))
 				bits.w[i >> 6] |= 1ULL << (i & 63);
 		}
-	if ((candidates & s->regex_models) && s->db &&
+	}
+	if (s->db && regex_may_match(s, candidates, payload[0]) &&
 	    hs_scan(s->db, (const char *)payload, len, 0, sc->hs, on_match,
 		    &bits) != HS_SUCCESS)
 		rc = -5; /* -EIO */
 	for (uint32_t c = candidates; c; c &= c - 1) {
 		unsigned m = (unsigned)__builtin_ctz(c);
 		const struct pl_model *md = &s->models[m];
-		if (md->has_dir[0] && pl_expr_eval(&md->eval[0], &bits))
+		if (md->has_dir[0] && pl_expr_eval_fast(&md->eval[0], &bits))
 			*req |= 1U << m;
-		if (md->has_dir[1] && pl_expr_eval(&md->eval[1], &bits))
+		if (md->has_dir[1] && pl_expr_eval_fast(&md->eval[1], &bits))
 			*resp |= 1U << m;
 	}
 	return rc;

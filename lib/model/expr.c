@@ -130,6 +130,11 @@ pl_expr_compile(const char *src, pl_expr_resolve_t resolve, void *arg,
 	ws(&p);
 	if (src[p.pos] != '\0')
 		return efail(&p, "'&', '|' or the end");
+	static const struct pl_model_bits none;
+	for (uint16_t i = 0; i < out->n; i++)
+		if (out->op[i] < OP_AND)
+			out->refs.w[out->op[i] >> 6] |= 1ULL << (out->op[i] & 63);
+	out->when_none = pl_expr_eval(out, &none);
 	return 0;
 }
 

@@ -398,6 +398,12 @@ load_direction(struct loader *l, const json_t *contents, const char *dname,
 			snprintf(l->regex_file[r], sizeof(l->regex_file[r]), "%s", l->file);
 			l->regex_id[r] = bit;
 			set->regex_models |= 1U << idx;
+			struct pl_byteset first;
+			if (pl_regex_first_bytes(json_string_value(ps), &first))
+				for (int w = 0; w < 4; w++)
+					set->regex_first[idx].w[w] |= first.w[w];
+			else
+				set->regex_any |= 1U << idx;
 		} else {
 			char tp[240];
 			snprintf(tp, sizeof(tp), "%s.matcher-type", mpath);
@@ -826,6 +832,21 @@ compile_regex(struct loader *l)
 	return -EINVAL;
 }
 
+/* Detection visits only the candidate models' byte matchers. */
+static void
+index_byte_matchers(struct pl_model_set *s)
+{
+	unsigned n = 0;
+	for (unsigned m = 0; m < s->nb_models; m++) {
+		s->byte_start[m] = (uint16_t)n;
+		for (unsigned i = 0; i < s->nb_matchers; i++)
+			if (s->matchers[i].model == m &&
+			    s->matchers[i].kind == MATCHER_BYTES)
+				s->byte_matcher[n++] = (uint16_t)i;
+	}
+	s->byte_start[s->nb_models] = (uint16_t)n;
+}
+
 static int
 name_cmp(const void *a, const void *b)
 {
@@ -879,6 +900,8 @@ pl_model_set_load(const char *dir, char *err, size_t errlen,
 		rc = load_file(&l, dir, names[i]);
 	if (rc == 0)
 		rc = compile_regex(&l);
+	if (rc == 0)
+		index_byte_matchers(l.set);
 	for (unsigned i = 0; i < n; i++)
 		free(names[i]);
 	for (unsigned i = 0; i < l.nb_regex; i++)

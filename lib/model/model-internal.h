@@ -89,6 +89,14 @@ struct pl_model_set {
 	uint32_t by_mode[3];
 	uint32_t bytes_models; /* models with byte matchers */
 	uint32_t regex_models; /* models with regex matchers */
+	/* The byte matchers of model m: byte_matcher[byte_start[m] ..
+	 * byte_start[m + 1]). */
+	uint16_t byte_matcher[PL_MODEL_MAX_MATCHERS];
+	uint16_t byte_start[PL_MODEL_MAX + 1];
+	/* Bytes the anchored regexes of model m can start with; models with a
+	 * regex that may start anywhere or with anything are in regex_any. */
+	struct pl_byteset regex_first[PL_MODEL_MAX];
+	uint32_t regex_any;
 	hs_database_t *db;
 	double compile_ms;
 	uint32_t regex_pairs; /* ovector pairs for the largest capture count */
@@ -127,6 +135,14 @@ bool pl_rexpr_eval(const struct pl_rexpr *e, const uint8_t *p, size_t len,
  */
 char *pl_java_to_pcre2(const char *src, size_t **map, char *why,
 		       size_t whylen);
+/* regex_first.c */
+/**
+ * The bytes a java.util.regex pattern anchored with `^` can start with.
+ * @return true with out set, or false when the pattern is not anchored or
+ *   its start is not understood (any byte may start a match).
+ */
+bool pl_regex_first_bytes(const char *pattern, struct pl_byteset *out);
+
 /** Free what a model's attributes hold. */
 void pl_model_attrs_free(struct pl_model *m);
 

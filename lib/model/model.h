@@ -75,6 +75,8 @@ struct pl_model_bits {
 struct pl_expr {
 	uint16_t n;
 	uint16_t op[PL_EXPR_MAX];
+	struct pl_model_bits refs; /**< the bits it reads */
+	bool when_none;            /**< its value when none of them is set */
 };
 
 /**
@@ -93,6 +95,17 @@ int pl_expr_compile(const char *src, pl_expr_resolve_t resolve, void *arg,
 
 /** Evaluate a compiled expression on a bitmap. */
 bool pl_expr_eval(const struct pl_expr *e, const struct pl_model_bits *bits);
+
+/** The same, at the cost of a mask test when none of its bits is set (a
+ * payload of another protocol: the usual case). */
+static inline bool
+pl_expr_eval_fast(const struct pl_expr *e, const struct pl_model_bits *bits)
+{
+	uint64_t any = 0;
+	for (unsigned i = 0; i < PL_MODEL_MAX_MATCHERS / 64; i++)
+		any |= e->refs.w[i] & bits->w[i];
+	return any ? pl_expr_eval(e, bits) : e->when_none;
+}
 
 /** Traffic mode of a packet's destination (metadata traffic-mode). */
 enum pl_model_mode {

@@ -316,19 +316,28 @@ fmt_u64(char *end, uint64_t v)
 	return p;
 }
 
+/* How many decimal digits v has. */
+static inline size_t
+dec_digits(uint64_t v)
+{
+	size_t n = 1;
+	for (uint64_t p = 10; n < 20 && v >= p; p *= 10)
+		n++;
+	return n;
+}
+
+/* The digits go straight into the buffer once they are known to fit (no
+ * copy from a scratch buffer: a memcpy call per number). */
 static void
 put_number(struct pl_attrs *a, const char *key, uint64_t mag, bool neg)
 {
-	char num[24];
-	char *end = num + sizeof(num);
-	char *p = fmt_u64(end, mag);
-	if (neg)
-		*--p = '-';
-	size_t n = (size_t)(end - p);
+	size_t n = dec_digits(mag) + neg;
 	if (!member(a, key, n))
 		return;
 	char *o = a->buf + a->len;
-	memcpy(o, p, n);
+	if (neg)
+		*o = '-';
+	fmt_u64(o + n, mag);
 	done(a, o + n);
 }
 
@@ -352,7 +361,11 @@ pl_attrs_bool(struct pl_attrs *a, const char *key, bool v)
 	if (!member(a, key, v ? 4 : 5))
 		return;
 	char *o = a->buf + a->len;
-	memcpy(o, v ? "true" : "false", v ? 4 : 5);
+	/* constant sizes: copies the compiler inlines */
+	if (v)
+		memcpy(o, "true", 4);
+	else
+		memcpy(o, "false", 5);
 	done(a, o + (v ? 4 : 5));
 }
 

@@ -189,6 +189,20 @@ pl_put_dec16(char *o, unsigned v)
 	return o + 4;
 }
 
+/** Decimal digits of any v at o; returns their end. */
+static inline char *
+pl_put_dec64(char *o, uint64_t v)
+{
+	char t[20], *p = t + sizeof(t);
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	size_t n = (size_t)(t + sizeof(t) - p);
+	memcpy(o, p, n);
+	return o + n;
+}
+
 /** Two decimal digits of v (< 100) at o, with a leading zero. */
 static inline char *
 pl_put_dec2(char *o, unsigned v)

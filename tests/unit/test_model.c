@@ -1424,3 +1424,67 @@ Test(published_attrs, every_model_has_attributes, .init = published_setup,
 	}
 	pl_model_set_free(own);
 }
+
+/* The first bytes of anchored regexes, which let detection skip the
+ * Hyperscan scan: every byte the pattern can start with must be in the set
+ * (a missing one would lose a detection), and nothing is claimed for what
+ * the analysis does not understand. */
+static void
+expect_first(const char *re, const char *bytes)
+{
+	struct pl_byteset s;
+	cr_assert(pl_regex_first_bytes(re, &s), "%s: understood", re);
+	for (unsigned b = 0; b < 256; b++) {
+		bool want = memchr(bytes, (int)b, strlen(bytes)) != NULL;
+		cr_assert_eq(pl_byteset_has(&s, (uint8_t)b), want,
+			     "%s: byte 0x%02x %s", re, b, want ? "missing" : "extra");
+	}
+}
+
+Test(regex_first, literals_groups_and_classes)
+{
+	expect_first("^GET /", "G");
+	expect_first("^(GET|HEAD|M-SEARCH) ", "GHM");
+	expect_first("^(?:NOTIFY|(M|P)OST)", "NMP");
+	expect_first("^HTTP/1\\.[01]", "H");
+	expect_first("^[\\x09\\x0b-\\x0d]x", "\x09\x0b\x0c\x0d");
+	expect_first("^\\x16\\x03", "\x16");
+	expect_first("^\\*", "*");
+	expect_first("^[a-c][\\s\\S]{3}", "abc");
+	expect_first("^G+ET", "G");
+}
+
+Test(regex_first, unknown_means_any)
+{
+	struct pl_byteset s;
+	const char *any[] = {"GET", "^.ET", "^(A|B)?C", "^A*B", "^A{0,2}B",
+			     "^(?i)get", "^(?=G)G", "^\\sX", "^[[:alpha:]]",
+			     "^(A|)B", "^", "^(A|B"};
+	for (size_t i = 0; i < sizeof(any) / sizeof(any[0]); i++)
+		cr_assert_not(pl_regex_first_bytes(any[i], &s), "%s", any[i]);
+	/* A negated class covers every other byte. */
+	cr_assert(pl_regex_first_bytes("^[^\\r\\n]", &s));
+	cr_assert_not(pl_byteset_has(&s, '\r'));
+	cr_assert(pl_byteset_has(&s, 0x00) && pl_byteset_has(&s, 0xff));
+}
+
+Test(regex_first, project_models_skip_the_scan_only_when_no_regex_can_match)
+{
+	char err[512];
+	struct pl_model_set *s = pl_model_set_load(PL_MODELS_DIR, err, sizeof(err), NULL);
+	cr_assert_not_null(s, "%s", err);
+	struct pl_model_scratch *sc = pl_model_scratch_alloc(s);
+	/* An HTTP request must still be found (its first byte is in the set),
+	 * and a TLS record must not be taken for anything regex-based. */
+	const char *req = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+	uint32_t r, p, cand = pl_model_candidates(s, 0x0800, 6, PL_MODE_UNICAST);
+	cr_assert_eq(pl_model_inspect(s, sc, cand, (const uint8_t *)req,
+				      (uint32_t)strlen(req), &r, &p), 0);
+	int http = -1;
+	for (unsigned m = 0; m < pl_model_count(s); m++)
+		if (strcmp(pl_model_name(s, m), "http") == 0)
+			http = (int)m;
+	cr_assert(http >= 0 && (r >> http & 1), "HTTP request detected");
+	pl_model_scratch_free(sc);
+	pl_model_set_free(s);
+}
