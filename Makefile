@@ -26,8 +26,8 @@ demo: build
 	./$(BUILD)/app/protolens/protolens --pcap tests/data/lab.pcap \
 		--out $(DEMO_OUT) --flows 65536
 	@echo; echo "== $(DEMO_OUT)/flows.jsonl (one line per flow) =="
-	@jq -r '[.transport // "l2", .orig_h // .orig_mac, .orig_p // "-", .resp_h // .resp_mac, .resp_p // "-", .orig_pkts, .resp_pkts, .orig_bytes + .resp_bytes] | @tsv' \
-		$(DEMO_OUT)/flows.jsonl | column -t -N PROTO,ORIG,PORT,RESP,PORT,OPKTS,RPKTS,BYTES
+	@jq -r -f tools/demo-table.jq $(DEMO_OUT)/flows.jsonl | \
+		column -t -s "$$(printf '\t')" -N L4,PROTO,ORIG,PORT,RESP,PORT,OPKTS,RPKTS,BYTES,ATTRIBUTES
 
 # All tests, then all tests again under AddressSanitizer and UBSan, then
 # every fuzzer for FUZZ_SECONDS.

@@ -264,6 +264,12 @@ print_summary(const struct pl_lcore_stats *t, const struct rte_eth_stats *es,
 	       ", dropped %" PRIu64 "), untracked packets %" PRIu64 "\n",
 	       t->flows_created, records, t->records_dropped,
 	       t->untracked_packets);
+	printf("detection %" PRIu64 " payloads inspected, %" PRIu64
+	       " flows classified\n", t->inspected_packets, t->flows_classified);
+	printf("attributes %" PRIu64 " flow directions (%" PRIu64
+	       " malformed), heads lost %" PRIu64 ", dropped %" PRIu64 "\n",
+	       t->heads_dissected, t->heads_malformed, t->heads_lost,
+	       t->attrs_dropped);
 	printf("time      %.3f s\n", elapsed);
 }
 

@@ -57,12 +57,17 @@ pl_rx_decode_burst(struct pl_app *app, struct rte_mbuf **pkts, unsigned n,
 		}
 		st->rx_bytes += meta->wire_len;
 		st->decoded++;
-		meta->hash = pl_pkt_key_hash(&meta->key, 0);
 		meta->ts_us = app->ts_offset < 0
 				      ? now
 				      : *RTE_MBUF_DYNFIELD(m, app->ts_offset,
 							   rte_mbuf_timestamp_t *);
 		pkts[kept++] = m;
+	}
+	/* Hashed in a second pass: read right after the decoder's narrow
+	 * stores, the key's 8-byte words would stall on store forwarding. */
+	for (unsigned i = 0; i < kept; i++) {
+		struct pl_pkt_meta *meta = PL_META(pkts[i]);
+		meta->hash = pl_pkt_key_hash(&meta->key, 0);
 	}
 	return kept;
 }
