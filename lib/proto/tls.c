@@ -539,6 +539,7 @@ read_extensions(struct hello *h, struct rd *r, bool server)
 	if (!rd_vec(r, 2, &block))
 		return;
 	h->has_exts = true;
+	uint64_t seen = 0; /* the types met, modulo 64 */
 	while (block.off < block.size) {
 		uint16_t type;
 		struct rd data;
@@ -546,10 +547,14 @@ read_extensions(struct hello *h, struct rd *r, bool server)
 			break;
 		if (is_grease(type))
 			h->grease = true;
-		/* RFC 8446 4.2: one extension of a type per block. */
-		for (uint16_t i = 0; i < h->n_exts; i++)
-			if (h->exts[i] == type)
-				h->malformed = true;
+		/* RFC 8446 4.2: one extension of a type per block. The list
+		 * is searched only when the mask says a repeat is possible. */
+		uint64_t bit = 1ull << (type & 63);
+		if (seen & bit)
+			for (uint16_t i = 0; i < h->n_exts; i++)
+				if (h->exts[i] == type)
+					h->malformed = true;
+		seen |= bit;
 		PUSH(h, exts, n_exts, TLS_MAX_EXTS, type);
 		read_extension(h, type, &data, server);
 		if (block.err)
