@@ -97,6 +97,7 @@ struct pl_worker {
 	struct rte_ring *attrs;   /**< struct pl_attr_msg pointers to control */
 	struct rte_mempool *attr_pool; /**< where attribute messages live */
 	uint16_t queue;           /**< NIC mode: the queue it polls */
+	volatile bool ready;      /**< its table and pools exist */
 	volatile bool done;       /**< all its flows were sent */
 	struct pl_lcore_stats stats;
 };

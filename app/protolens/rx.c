@@ -128,6 +128,12 @@ pl_rx_main(void *arg)
 					      app->opt.duration * rte_get_tsc_hz()
 				    : UINT64_MAX;
 
+	/* Workers fault in their tables and pools first: a live port read
+	 * meanwhile would overflow their rings. */
+	for (unsigned w = 0; w < nw && !pl_quit; w++)
+		while (!__atomic_load_n(&app->workers[w].ready, __ATOMIC_ACQUIRE) &&
+		       !pl_quit)
+			rte_pause();
 	while (!pl_quit) {
 		uint64_t t0 = rte_get_tsc_cycles();
 		uint16_t n = rte_eth_rx_burst(app->port, 0, pkts, PL_BURST);

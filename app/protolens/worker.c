@@ -330,6 +330,7 @@ pl_worker_main(void *arg)
 		__atomic_store_n(&w->done, true, __ATOMIC_RELEASE);
 		return -1;
 	}
+	__atomic_store_n(&w->ready, true, __ATOMIC_RELEASE);
 	for (;;) {
 		uint64_t t0 = rte_get_tsc_cycles();
 		unsigned n;
