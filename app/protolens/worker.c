@@ -128,8 +128,21 @@ inspect(struct worker_ctx *c, struct pl_flow *f, const struct pl_pkt_meta *m,
 	st->flows_classified++;
 }
 
+/* Whether detection or attribute extraction has work with this packet: a
+ * payload of a flow still inspected or of a direction not dissected yet, or
+ * the FIN or RST that ends a head being collected. A classified flow whose
+ * directions are done, or a bare ACK, costs this test only. */
+static inline bool
+needs_payload(const struct pl_flow *f, const struct pl_pkt_meta *m)
+{
+	uint8_t step = f->head_step[m->dir];
+	if (m->payload_cap == 0)
+		return step == PL_HEAD_COLLECTING;
+	return f->inspect || step < PL_HEAD_DONE;
+}
+
 /* Detection, then attributes, on the payload of a flow that still needs
- * it; classified flows whose directions are done never get here. */
+ * it. */
 static void
 payload_of(struct worker_ctx *c, struct pl_flow *f,
 	   const struct pl_pkt_meta *m, const struct rte_mbuf *pkt)
@@ -176,8 +189,7 @@ account(struct worker_ctx *c, struct rte_mbuf **pkts,
 				continue;
 			const struct pl_flow *f =
 				pl_flow_table_flow(c->table, idx[i]);
-			if ((is_new >> i & 1) || f->inspect ||
-			    f->head_step[metas[i]->dir] < PL_HEAD_DONE) {
+			if ((is_new >> i & 1) || needs_payload(f, metas[i])) {
 				const char *p = rte_pktmbuf_mtod_offset(
 					pkts[i], const char *,
 					metas[i]->payload_off);
@@ -209,7 +221,7 @@ account(struct worker_ctx *c, struct rte_mbuf **pkts,
 				     m->ts_us + c->timeout_us[f->proto]);
 		}
 		pl_flow_update(f, m);
-		if (f->inspect || f->head_step[m->dir] < PL_HEAD_DONE)
+		if (needs_payload(f, m))
 			payload_of(c, f, m, pkts[i]);
 	}
 }
