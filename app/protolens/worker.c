@@ -293,6 +293,12 @@ ctx_init(struct worker_ctx *c, struct pl_app *app, struct pl_worker *w)
 			return -1;
 		}
 	}
+	w->stats.table_bytes = pl_flow_table_memory(c->table) +
+			       (uint64_t)pl_flow_table_capacity(c->table) *
+				       sizeof(struct pl_wheel_link) +
+			       (uint64_t)WHEEL_SLOTS * sizeof(uint32_t);
+	w->stats.head_pool_bytes =
+		c->heads.pool ? pl_reasm_pool_memory(c->heads.pool) : 0;
 	for (unsigned p = 0; p < 256; p++)
 		c->timeout_us[p] = app->opt.other_timeout * 1000000ULL;
 	c->timeout_us[6] = app->opt.tcp_timeout * 1000000ULL;
