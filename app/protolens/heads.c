@@ -23,6 +23,7 @@
 #include "protolens.h"
 
 #define TCP_FIN 0x01
+#define TCP_SYN 0x02
 #define TCP_RST 0x04
 /* An unclassified TCP direction keeps its buffer for this many payload
  * packets: the payload that classifies a flow is nearly always its first,
@@ -158,8 +159,8 @@ static uint32_t
 stream_start(const struct pl_flow *f, const struct pl_pkt_meta *m)
 {
 	unsigned d = m->dir;
-	if (!(f->tcp_flags[d] & 0x02) || (m->tcp_flags & 0x02))
-		return m->tcp_seq + ((m->tcp_flags & 0x02) ? 1 : 0);
+	if (!(f->tcp_flags[d] & TCP_SYN) || (m->tcp_flags & TCP_SYN))
+		return m->tcp_seq + ((m->tcp_flags & TCP_SYN) ? 1 : 0);
 	return m->tcp_seq - (uint16_t)((uint16_t)m->tcp_seq - f->syn_next16[d]);
 }
 

@@ -14,6 +14,7 @@
 #include <rte_ring.h>
 
 #include "flow.h"
+#include "model.h"
 #include "pkt.h"
 
 #define PL_MAX_WORKERS 64
@@ -197,8 +198,8 @@ struct pl_heads {
 	struct pl_app *app;
 	struct pl_worker *w;
 	struct pl_reasm_pool *pool;
-	const struct pl_dissector *dissector[32]; /**< per model, or NULL */
-	bool model_attrs[32];     /**< the model has an attributes section */
+	const struct pl_dissector *dissector[PL_MODEL_MAX]; /**< or NULL */
+	bool model_attrs[PL_MODEL_MAX]; /**< the model has attributes */
 	struct pl_model_scratch *scratch; /**< the worker's, for regexes */
 	bool on;       /**< models loaded and attributes wanted */
 	bool flushing; /**< shutdown: wait for control, never drop */
