@@ -5,83 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <criterion/criterion.h>
-#include <jansson.h>
-
-#include "proto.h"
-
-typedef enum pl_dissect_result (*dissector)(const uint8_t *, size_t,
-					    struct pl_attrs *);
-
-static char out[64 * 1024];
-
-/* Dissect a copy of exactly n bytes (so ASan sees any over-read) and parse
- * the JSON; *r gets the verdict. */
-static json_t *
-run_with(dissector fn, const uint8_t *m, size_t n,
-	 enum pl_dissect_result *r)
-{
-	uint8_t *copy = malloc(n ? n : 1);
-	memcpy(copy, m, n);
-	struct pl_attrs a;
-	pl_attrs_init(&a, out, sizeof(out));
-	*r = fn(n ? copy : copy + 1, n, &a); /* n == 0: a pointer to nothing */
-	pl_attrs_finish(&a);
-	free(copy);
-	json_error_t e;
-	json_t *j = json_loads(out, 0, &e);
-	cr_assert_not_null(j, "not JSON (%s): %s", e.text, out);
-	return j;
-}
+#include "proto_test.h"
 
 static json_t *
 run(const uint8_t *m, size_t n, enum pl_dissect_result *r)
 {
 	return run_with(pl_dns_dissect, m, n, r);
-}
-
-/* Every prefix of a valid message is malformed and says so; the whole is OK. */
-static void
-every_truncation(dissector fn, const uint8_t *m, size_t n)
-{
-	for (size_t k = 0; k <= n; k++) {
-		enum pl_dissect_result r;
-		json_t *j = run_with(fn, m, k, &r);
-		json_t *mal = json_object_get(j, "malformed");
-		if (k < n) {
-			cr_assert_eq(r, PL_DISSECT_MALFORMED, "prefix %zu/%zu: %d",
-				     k, n, r);
-			cr_assert(json_is_true(mal), "prefix %zu: %s", k, out);
-		} else {
-			cr_assert_eq(r, PL_DISSECT_OK, "whole message: %s", out);
-			cr_assert_null(mal);
-		}
-		json_decref(j);
-	}
-}
-
-static const char *
-str(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	cr_assert(json_is_string(v), "%s is not a string in %s", k, out);
-	return json_string_value(v);
-}
-
-static long long
-num(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	cr_assert(json_is_integer(v), "%s is not an integer in %s", k, out);
-	return json_integer_value(v);
-}
-
-static bool
-flag(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	cr_assert(json_is_boolean(v), "%s is not a boolean in %s", k, out);
-	return json_is_true(v);
 }
 
 static json_t *
@@ -229,8 +158,8 @@ Test(dns, mdns_bits)
 
 Test(dns, every_truncation_point)
 {
-	every_truncation(pl_dns_dissect, query, sizeof(query));
-	every_truncation(pl_dns_dissect, response, sizeof(response));
+	every_truncation_with(pl_dns_dissect, query, sizeof(query));
+	every_truncation_with(pl_dns_dissect, response, sizeof(response));
 }
 
 /* RFC 1035 4.2.2: over TCP the message follows a two-byte length. */
@@ -246,7 +175,7 @@ Test(dns, tcp_length_prefix)
 	cr_assert_eq(num(j, "id"), 0x1234);
 	cr_assert_str_eq(str(item(j, "answers", 1), "data"), "93.184.216.34");
 	json_decref(j);
-	every_truncation(pl_dns_dissect_tcp, m, sizeof(m));
+	every_truncation_with(pl_dns_dissect_tcp, m, sizeof(m));
 }
 
 /* A name that points at itself, and two that point at each other: the

@@ -7,49 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <criterion/criterion.h>
-#include <jansson.h>
-
-#include "proto.h"
-
-static char out[64 * 1024];
+#include "proto_test.h"
 
 static json_t *
 run_n(const char *s, size_t n, enum pl_dissect_result *r)
 {
-	uint8_t *copy = malloc(n ? n : 1); /* exactly n bytes for ASan */
-	memcpy(copy, s, n);
-	struct pl_attrs a;
-	pl_attrs_init(&a, out, sizeof(out));
-	*r = pl_http_dissect(n ? copy : copy + 1, n, &a);
-	pl_attrs_finish(&a);
-	free(copy);
-	json_error_t e;
-	json_t *j = json_loads(out, 0, &e);
-	cr_assert_not_null(j, "not JSON (%s): %s", e.text, out);
-	return j;
+	return run_with(pl_http_dissect, s, n, r);
 }
 
 static json_t *
 run(const char *s, enum pl_dissect_result *r)
 {
 	return run_n(s, strlen(s), r);
-}
-
-static const char *
-str(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	cr_assert(json_is_string(v), "%s is not a string in %s", k, out);
-	return json_string_value(v);
-}
-
-static long long
-num(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	cr_assert(json_is_integer(v), "%s is not an integer in %s", k, out);
-	return json_integer_value(v);
 }
 
 /* Neither the text nor any 4-byte piece of it is in the output. */

@@ -6,70 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <criterion/criterion.h>
-#include <jansson.h>
-
-#include "proto.h"
-
-static char out[64 * 1024];
+#include "proto_test.h"
 
 static json_t *
 run(const uint8_t *m, size_t n, enum pl_dissect_result *r)
 {
-	uint8_t *copy = malloc(n ? n : 1); /* exactly n bytes for ASan */
-	memcpy(copy, m, n);
-	struct pl_attrs a;
-	pl_attrs_init(&a, out, sizeof(out));
-	*r = pl_ntp_dissect(n ? copy : copy + 1, n, &a);
-	pl_attrs_finish(&a);
-	free(copy);
-	json_error_t e;
-	json_t *j = json_loads(out, 0, &e);
-	cr_assert_not_null(j, "not JSON (%s): %s", e.text, out);
-	return j;
+	return run_with(pl_ntp_dissect, m, n, r);
 }
 
 static void
 every_truncation(const uint8_t *m, size_t n)
 {
-	for (size_t k = 0; k <= n; k++) {
-		enum pl_dissect_result r;
-		json_t *j = run(m, k, &r);
-		json_t *mal = json_object_get(j, "malformed");
-		if (k < n) {
-			cr_assert_eq(r, PL_DISSECT_MALFORMED, "prefix %zu: %s", k,
-				     out);
-			cr_assert(json_is_true(mal), "prefix %zu: %s", k, out);
-		} else {
-			cr_assert_eq(r, PL_DISSECT_OK, "whole: %s", out);
-			cr_assert_null(mal);
-		}
-		json_decref(j);
-	}
-}
-
-static const char *
-str(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	cr_assert(json_is_string(v), "%s is not a string in %s", k, out);
-	return json_string_value(v);
-}
-
-static long long
-num(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	cr_assert(json_is_integer(v), "%s is not an integer in %s", k, out);
-	return json_integer_value(v);
-}
-
-static bool
-flag(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	cr_assert(json_is_boolean(v), "%s is not a boolean in %s", k, out);
-	return json_is_true(v);
+	every_truncation_with(pl_ntp_dissect, m, n);
 }
 
 /* RFC 5905 figure 8: a v4 client request, only the transmit time set. */

@@ -6,69 +6,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <criterion/criterion.h>
-#include <jansson.h>
-
-#include "proto.h"
-
-static char out[64 * 1024];
+#include "proto_test.h"
 
 static json_t *
 run_n(const char *s, size_t n, enum pl_dissect_result *r)
 {
-	uint8_t *copy = malloc(n ? n : 1); /* exactly n bytes for ASan */
-	memcpy(copy, s, n);
-	struct pl_attrs a;
-	pl_attrs_init(&a, out, sizeof(out));
-	*r = pl_ssdp_dissect(n ? copy : copy + 1, n, &a);
-	pl_attrs_finish(&a);
-	free(copy);
-	json_error_t e;
-	json_t *j = json_loads(out, 0, &e);
-	cr_assert_not_null(j, "not JSON (%s): %s", e.text, out);
-	return j;
+	return run_with(pl_ssdp_dissect, s, n, r);
+}
+
+static void
+every_truncation(const char *s)
+{
+	every_truncation_with(pl_ssdp_dissect, s, strlen(s));
 }
 
 static json_t *
 run(const char *s, enum pl_dissect_result *r)
 {
 	return run_n(s, strlen(s), r);
-}
-
-static void
-every_truncation(const char *s)
-{
-	size_t n = strlen(s);
-	for (size_t k = 0; k <= n; k++) {
-		enum pl_dissect_result r;
-		json_t *j = run_n(s, k, &r);
-		json_t *mal = json_object_get(j, "malformed");
-		if (k < n) {
-			cr_assert_eq(r, PL_DISSECT_MALFORMED, "prefix %zu: %s", k,
-				     out);
-			cr_assert(json_is_true(mal), "prefix %zu: %s", k, out);
-		} else {
-			cr_assert_eq(r, PL_DISSECT_OK, "whole: %s", out);
-			cr_assert_null(mal);
-		}
-		json_decref(j);
-	}
-}
-
-static const char *
-str(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	cr_assert(json_is_string(v), "%s is not a string in %s", k, out);
-	return json_string_value(v);
-}
-
-static long long
-num(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	cr_assert(json_is_integer(v), "%s is not an integer in %s", k, out);
-	return json_integer_value(v);
 }
 
 static const char notify[] =
