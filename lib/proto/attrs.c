@@ -431,42 +431,41 @@ list_close(struct pl_attrs *a, char *o, size_t n)
 	pl_attrs_end(a);
 }
 
-void
-pl_attrs_uint8_list(struct pl_attrs *a, const char *key, const uint8_t *v,
-		    size_t n)
+/* Decimal lists of 8- or 16-bit values: v holds n values of `size` bytes,
+ * each at most `per` bytes written with its comma. */
+static void
+dec_list(struct pl_attrs *a, const char *key, const void *v, size_t size,
+	 size_t n, size_t per)
 {
-	char *o = list_open(a, key, n, 4); /* ",255" */
+	const uint8_t *v8 = v;
+	const uint16_t *v16 = v;
+	char *o = list_open(a, key, n, per);
 	if (!o) {
 		for (size_t i = 0; i < n; i++)
-			pl_attrs_uint(a, NULL, v[i]);
+			pl_attrs_uint(a, NULL, size == 1 ? v8[i] : v16[i]);
 		pl_attrs_end(a);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			*o++ = ',';
-		o = pl_put_dec16(o, v[i]);
+		o = pl_put_dec16(o, size == 1 ? v8[i] : v16[i]);
 	}
 	list_close(a, o, n);
+}
+
+void
+pl_attrs_uint8_list(struct pl_attrs *a, const char *key, const uint8_t *v,
+		    size_t n)
+{
+	dec_list(a, key, v, 1, n, 4); /* ",255" */
 }
 
 void
 pl_attrs_uint16_list(struct pl_attrs *a, const char *key, const uint16_t *v,
 		     size_t n)
 {
-	char *o = list_open(a, key, n, 6); /* ",65535" */
-	if (!o) {
-		for (size_t i = 0; i < n; i++)
-			pl_attrs_uint(a, NULL, v[i]);
-		pl_attrs_end(a);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			*o++ = ',';
-		o = pl_put_dec16(o, v[i]);
-	}
-	list_close(a, o, n);
+	dec_list(a, key, v, 2, n, 6); /* ",65535" */
 }
 
 void

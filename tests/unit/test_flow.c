@@ -22,22 +22,7 @@
 
 _Static_assert(sizeof(struct pl_flow) <= 128, "flow state over 128 bytes");
 
-static uint64_t rng_state;
-
-static void
-rng_seed(uint64_t s)
-{
-	rng_state = s ? s : 1;
-}
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
+#include "test_rng.h"
 
 /* ======================================================================== */
 /* Timer wheel                                                              */

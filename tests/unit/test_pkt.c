@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "pkt.h"
+#include "test_rng.h"
 
 _Static_assert(sizeof(struct pl_flow_key) == 40, "flow key is 40 bytes");
 _Static_assert(sizeof(struct pl_pkt_meta) <= PL_PKT_META_SIZE,
@@ -1570,24 +1571,6 @@ Test(pkt, link_unknown_family)
 /* ------------------------------------------------------------------------ */
 /* Key symmetry, hash, worker spread                                        */
 /* ------------------------------------------------------------------------ */
-
-static uint64_t rng_state;
-
-static void
-rng_seed(uint64_t s)
-{
-	rng_state = s ? s : 1;
-}
-
-static uint64_t
-rng(void)
-{
-	/* xorshift64* */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
 
 struct tuple {
 	int v6;

@@ -13,22 +13,7 @@
 
 #include "flow.h"
 
-static uint64_t rng_state;
-
-static void
-rng_seed(uint64_t s)
-{
-	rng_state = s ? s : 1;
-}
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
+#include "test_rng.h"
 
 /* A stream of n pseudo-random bytes (fixed seed). */
 static uint8_t *
