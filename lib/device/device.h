@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef PL_DEVICE_H
+#define PL_DEVICE_H
+
+/**
+ * @file
+ * Devices: one entry per local MAC address, built on the control lcore from
+ * the ended flows and the attributes of their messages. Each entry holds the
+ * device's identity (vendor from the IEEE registry, addresses, names), its
+ * fingerprint (protocols, DNS names, remote services, per-protocol
+ * attributes), its traffic (internal and external bytes, an hourly series)
+ * and is exported as devices.json (docs/output.md, docs/schema/).
+ *
+ * Control plane only: nothing here is thread-safe (the caller serialises
+ * readers such as telemetry with its writer), nothing is on the packet path,
+ * and no DPDK function is called. Every table is bounded: what does not fit
+ * is counted, never a crash.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "flow.h"
+
+/* OUI registry */
+
+struct pl_oui;
+
+/**
+ * Load the IEEE MAC address registries of a directory: oui.csv (MA-L,
+ * 24-bit prefixes), mam.csv (MA-M, 28 bits) and oui36.csv (MA-S, 36 bits),
+ * as Debian's ieee-data installs them (/usr/share/ieee-data).
+ * @param err  receives a one-line message on failure
+ * @return the registry, or NULL: a file is missing or unreadable, a line is
+ *         not "Registry,Assignment,Organization Name,..." with a hex
+ *         assignment of the registry's length (err says file:line: what).
+ */
+struct pl_oui *pl_oui_load(const char *dir, char *err, size_t errlen);
+
+/** Free a registry; NULL is a no-op. */
+void pl_oui_free(struct pl_oui *o);
+
+/** Assignments loaded (all three registries). */
+size_t pl_oui_count(const struct pl_oui *o);
+
+/**
+ * The organisation a MAC's longest registered prefix is assigned to.
+ * @param registry  out (if not NULL): "MA-S", "MA-M" or "MA-L"
+ * @return the name, or NULL (not registered, or o is NULL). Locally
+ *         administered and group addresses are looked up like any other;
+ *         the caller decides what a match means for them.
+ */
+const char *pl_oui_vendor(const struct pl_oui *o, const uint8_t mac[6],
+			  const char **registry);
+
+/* end OUI registry */
+
+/* Device table */
+
+/** Default bound of the device table. */
+#define PL_DEVICE_DEFAULT_MAX 4096
+/** Distinct values kept per counted attribute of a device (DNS names,
+ * user agents, ...); further distinct values are counted as `other`. */
+#define PL_DEVICE_VALUES_MAX 256
+/** Addresses kept per device. */
+#define PL_DEVICE_ADDRS_MAX 16
+/** Hours kept in a device's time series (the most recent ones). */
+#define PL_DEVICE_HOURS_MAX 744
+
+struct pl_device_config {
+	uint32_t max_devices;      /**< 1.. ; past it, counted in dropped */
+	unsigned top;              /**< entries of the top-N lists (URIs,
+					remote services); 0 = all kept */
+	const struct pl_oui *oui;  /**< vendors; NULL for none */
+};
+
+/** One dissected message of a flow direction. */
+struct pl_device_msg {
+	const json_t *attrs; /**< the dissector's object (parsed) */
+	uint64_t ts_us;      /**< capture time of its packet */
+	uint8_t mac[6];      /**< source MAC of its packet */
+	uint8_t ttl;         /**< IP TTL or hop limit of its packet */
+};
+
+/** An ended flow as control sees it, oriented originator -> responder. */
+struct pl_device_flow {
+	const struct pl_flow_record *rec;
+	const char *proto;  /**< detected protocol ("tls", ...), "arp" for ARP
+				 records, NULL when none */
+	bool std_port;      /**< either port is the protocol's standard one */
+	const struct pl_device_msg *msgs[2]; /**< [0]: the originator's */
+	unsigned nb_msgs[2];
+};
+
+struct pl_device_table;
+
+/**
+ * An empty device table.
+ * @return the table, or NULL (errno: EINVAL max_devices is 0, ENOMEM).
+ */
+struct pl_device_table *pl_device_table_create(const struct pl_device_config *c);
+
+/** Free a table; NULL is a no-op. */
+void pl_device_table_free(struct pl_device_table *t);
+
+/**
+ * Account an ended flow and the attributes of its messages to the devices
+ * it involves: each side whose MAC is a unicast address and whose address
+ * is the device's own (docs/output.md, "Devices"), and the senders of its
+ * messages.
+ * @return 0; -ENOSPC when a device could not be added (the table is full:
+ *         counted in the report's `devices_dropped`, the rest of the flow is
+ *         still accounted); -ENOMEM when memory ran out (counted likewise).
+ */
+int pl_device_add_flow(struct pl_device_table *t, const struct pl_device_flow *f);
+
+/**
+ * A best-practice or privacy finding against the device of mac (issue 6's
+ * checks): counted per rule, with first and last time, a few example flow
+ * uids and the value that broke the rule.
+ * @return 0, -ENOSPC (no device and the table is full), -ENOMEM.
+ */
+int pl_device_add_finding(struct pl_device_table *t, const uint8_t mac[6],
+			  const char *proto, const char *rule,
+			  const char *severity, const char *value,
+			  const char *uid, uint64_t ts_us);
+
+/**
+ * Devices in the table (the gateway included), and devices that could not
+ * be added because it was full.
+ */
+size_t pl_device_count(const struct pl_device_table *t);
+uint64_t pl_device_dropped(const struct pl_device_table *t);
+
+/**
+ * The device report (devices.json, docs/output.md): every device with its
+ * identity, fingerprint and traffic, the gateway and the links between
+ * randomised MACs.
+ * @return a new reference, or NULL (no memory).
+ */
+json_t *pl_device_report(struct pl_device_table *t);
+
+/**
+ * One device as in the report, or NULL (no such device, no memory).
+ * @return a new reference.
+ */
+json_t *pl_device_get(struct pl_device_table *t, const uint8_t mac[6]);
+
+/**
+ * Print the end-of-run table: one line per device with its vendor, name,
+ * protocols and findings.
+ */
+void pl_device_print(struct pl_device_table *t, FILE *f);
+
+/** Parse "aa:bb:cc:dd:ee:ff" (also '-' separated, any case).
+ * @return 0, or -EINVAL. */
+int pl_device_mac_parse(const char *s, uint8_t mac[6]);
+
+/* end device table */
+
+#endif /* PL_DEVICE_H */
