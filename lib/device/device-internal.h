@@ -207,16 +207,10 @@ void pl_mac_str(const uint8_t mac[6], char out[18]);
 void pl_device_feature(struct pl_device *d, enum pl_dev_feature f,
 		       const char *value);
 
-/**
- * The attributes of one message of side `side` (0: the originator's) into
- * the fingerprints of its sender and, for what a responder tells its
- * originator (a ServerHello, DNS answers), of the originator.
- * party: the devices each side of the flow was accounted to, or NULL.
- */
-void pl_device_fingerprint(struct pl_device_table *t,
-			   const struct pl_device_flow *f,
-			   const struct pl_device_msg *m, unsigned side,
-			   struct pl_device *const party[2]);
+/** Note that a was seen behind the device's MAC (counts if routable). */
+void pl_device_note_global(struct pl_device *d, const struct pl_addr *a);
+/** Whether a is the device's own address (ingest.c). */
+bool pl_device_owns(struct pl_device *d, const struct pl_addr *a);
 
 /** Names of a feature. */
 const char *pl_dev_feature_section(enum pl_dev_feature f);

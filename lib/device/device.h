@@ -77,22 +77,26 @@ struct pl_device_config {
 	const struct pl_oui *oui;  /**< vendors; NULL for none */
 };
 
-/** One dissected message of a flow direction. */
-struct pl_device_msg {
-	const json_t *attrs; /**< the dissector's object (parsed) */
-	uint64_t ts_us;      /**< capture time of its packet */
-	uint8_t mac[6];      /**< source MAC of its packet */
-	uint8_t ttl;         /**< IP TTL or hop limit of its packet */
-};
-
-/** An ended flow as control sees it, oriented originator -> responder. */
+/** An ended flow as control sees it. */
 struct pl_device_flow {
 	const struct pl_flow_record *rec;
 	const char *proto;  /**< detected protocol ("tls", ...), "arp" for ARP
 				 records, NULL when none */
 	bool std_port;      /**< either port is the protocol's standard one */
-	const struct pl_device_msg *msgs[2]; /**< [0]: the originator's */
-	unsigned nb_msgs[2];
+};
+
+/** One dissected message of a flow direction, as it arrives (before its
+ * flow ends). */
+struct pl_device_msg {
+	const json_t *attrs;           /**< the dissector's object (parsed) */
+	const char *proto;             /**< as in struct pl_device_flow */
+	const struct pl_flow_key *key; /**< its flow's key */
+	uint8_t side;                  /**< key side that sent it */
+	uint8_t orig_side;             /**< key side of the flow's originator */
+	uint8_t src_mac[6];            /**< of its packet */
+	uint8_t dst_mac[6];
+	uint8_t ttl;                   /**< IP TTL or hop limit of its packet */
+	uint64_t ts_us;                /**< capture time of its packet */
 };
 
 struct pl_device_table;
@@ -107,15 +111,24 @@ struct pl_device_table *pl_device_table_create(const struct pl_device_config *c)
 void pl_device_table_free(struct pl_device_table *t);
 
 /**
- * Account an ended flow and the attributes of its messages to the devices
- * it involves: each side whose MAC is a unicast address and whose address
- * is the device's own (docs/output.md, "Devices"), and the senders of its
- * messages.
+ * Account an ended flow's traffic to the devices it involves: each side
+ * whose MAC is a unicast address and whose address is the device's own
+ * (docs/output.md, "Devices").
  * @return 0; -ENOSPC when a device could not be added (the table is full:
  *         counted in the report's `devices_dropped`, the rest of the flow is
  *         still accounted); -ENOMEM when memory ran out (counted likewise).
  */
 int pl_device_add_flow(struct pl_device_table *t, const struct pl_device_flow *f);
+
+/**
+ * Count a message's attributes in the fingerprints of its sender and, for
+ * what a responder tells an originator (a ServerHello, DNS answers), of the
+ * originator. Messages come as they are dissected, so devices show what
+ * they do while their flows go on.
+ * @return 0, -ENOSPC, -ENOMEM as pl_device_add_flow.
+ */
+int pl_device_add_message(struct pl_device_table *t,
+			  const struct pl_device_msg *m);
 
 /**
  * A best-practice or privacy finding against the device of mac (issue 6's

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Per-protocol attributes into device fingerprints. The attribute names are
- * the dissectors' (docs/attrs/, one file per protocol). What a device sends describes it (its
- * ClientHello, its queries, its DHCP options); what a responder tells it
- * (the suite a server chose, the addresses a name resolved to) is counted
- * for the originator.
+ * the dissectors' (docs/attrs/, one file per protocol). What a device sends
+ * describes it (its ClientHello, its queries, its DHCP options); what a
+ * responder tells it (the suite a server chose, the addresses a name
+ * resolved to) is counted for the originator. `side` below is the
+ * direction: 0 from the originator, 1 from the responder.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -347,40 +349,66 @@ arp(struct pl_device_table *t, uint64_t ts_us, const json_t *a)
 		pl_device_addr(d, &ad, PL_DEV_SRC_ARP, ts_us);
 }
 
-void
-pl_device_fingerprint(struct pl_device_table *t,
-		      const struct pl_device_flow *f,
-		      const struct pl_device_msg *m, unsigned side,
-		      struct pl_device *const party[2])
+/* A responder's address is its own only when it is local for sure: a
+ * remote server's answers come from behind the gateway's MAC. */
+static bool
+surely_local(const struct pl_device *d, const struct pl_addr *a)
 {
-	const struct pl_flow_record *r = f->rec;
-	const char *p = f->proto;
+	if (pl_addr_is_special(a))
+		return true;
+	for (unsigned i = 0; i < d->nb_addrs; i++)
+		if ((d->addrs[i].sources & PL_DEV_SRC_ONLINK) &&
+		    d->addrs[i].a.family == a->family &&
+		    memcmp(d->addrs[i].a.a, a->a, 16) == 0)
+			return true;
+	return false;
+}
+
+int
+pl_device_add_message(struct pl_device_table *t, const struct pl_device_msg *m)
+{
+	uint64_t dropped = t->dropped, nomem = t->no_memory;
+	const char *p = m->proto;
 	if (p == NULL || !json_is_object(m->attrs))
-		return;
-	/* A flow shared by several senders (DHCP from 0.0.0.0 to the
-	 * broadcast address) names the sender of each message. */
-	struct pl_device *sender = memcmp(m->mac, r->mac[side], 6) == 0
-		? party[side]
-		: pl_device_lookup(t, m->mac, true);
-	struct pl_device *orig = party[0];
-	unsigned key_side = side == 0 ? r->orig_side : !r->orig_side;
-	struct pl_addr peer;
-	if (r->key.family != PL_FAMILY_L2)
-		pl_addr_of_key(&r->key, !key_side, &peer);
+		return 0;
+	if (m->ts_us > t->last_us)
+		t->last_us = m->ts_us;
+	bool ip = m->key->family != PL_FAMILY_L2;
+	bool from_orig = m->side == m->orig_side;
+	unsigned dir = from_orig ? 0 : 1;
+	struct pl_addr sa, da;
+	if (ip) {
+		pl_addr_of_key(m->key, m->side, &sa);
+		pl_addr_of_key(m->key, !m->side, &da);
+	}
+	struct pl_device *sender = pl_device_lookup(t, m->src_mac, true);
+	if (sender && ip)
+		pl_device_note_global(sender, &sa);
+	if (sender && ip &&
+	    !(from_orig ? pl_device_owns(sender, &sa) : surely_local(sender, &sa)))
+		sender = NULL;
+	struct pl_device *orig = sender;
+	if (!from_orig) {
+		orig = pl_device_lookup(t, m->dst_mac, true);
+		if (orig && ip && !pl_device_owns(orig, &da))
+			orig = NULL;
+	}
 
 	if (strcmp(p, "tls") == 0)
-		tls(sender, orig, side, m->attrs);
+		tls(sender, orig, dir, m->attrs);
 	else if (strcmp(p, "http") == 0)
-		http(sender, orig, side, m->attrs);
+		http(sender, orig, dir, m->attrs);
 	else if (strcmp(p, "dns") == 0)
-		dns(sender, orig, side, r->key.port[key_side], m);
+		dns(sender, orig, dir, m->key->port[m->side], m);
 	else if (strcmp(p, "ntp") == 0)
-		ntp(sender, side, r->key.family != PL_FAMILY_L2 ? &peer : NULL,
-		    m->attrs);
+		ntp(sender, dir, ip ? &da : NULL, m->attrs);
 	else if (strcmp(p, "dhcp") == 0)
 		dhcp(t, sender, m->ts_us, m->attrs);
 	else if (strcmp(p, "ssdp") == 0)
 		ssdp(sender, m->attrs);
 	else if (strcmp(p, "arp") == 0)
 		arp(t, m->ts_us, m->attrs);
+	if (t->dropped != dropped)
+		return -ENOSPC;
+	return t->no_memory != nomem ? -ENOMEM : 0;
 }

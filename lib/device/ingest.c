@@ -18,8 +18,8 @@
 #define OWN_GLOBAL_MAX 4.0
 #define US_PER_HOUR 3600000000ULL
 
-static bool
-is_own(struct pl_device *d, const struct pl_addr *a)
+bool
+pl_device_owns(struct pl_device *d, const struct pl_addr *a)
 {
 	if (pl_addr_is_special(a))
 		return true;
@@ -31,8 +31,8 @@ is_own(struct pl_device *d, const struct pl_addr *a)
 	return pl_device_global_estimate(d) <= OWN_GLOBAL_MAX;
 }
 
-static void
-note_global(struct pl_device *d, const struct pl_addr *a)
+void
+pl_device_note_global(struct pl_device *d, const struct pl_addr *a)
 {
 	if (pl_addr_is_special(a))
 		return;
@@ -167,7 +167,6 @@ pl_device_add_flow(struct pl_device_table *t, const struct pl_device_flow *f)
 	const struct pl_flow_record *r = f->rec;
 	uint64_t dropped = t->dropped, nomem = t->no_memory;
 	bool ip = r->key.family != PL_FAMILY_L2;
-	struct pl_device *party[2] = {NULL, NULL};
 
 	if (r->last_us > t->last_us)
 		t->last_us = r->last_us;
@@ -185,18 +184,13 @@ pl_device_add_flow(struct pl_device_table *t, const struct pl_device_flow *f)
 		if (ip) {
 			pl_addr_of_key(&r->key, key_side, &own);
 			pl_addr_of_key(&r->key, !key_side, &peer);
-			note_global(d, &own);
-			if (!is_own(d, &own))
+			pl_device_note_global(d, &own);
+			if (!pl_device_owns(d, &own))
 				continue;
 		}
 		account_side(t, d, f, side, ip ? &own : NULL,
 			     ip ? &peer : NULL);
-		party[side] = d;
 	}
-	for (unsigned side = 0; side < 2; side++)
-		for (unsigned i = 0; i < f->nb_msgs[side]; i++)
-			pl_device_fingerprint(t, f, &f->msgs[side][i], side,
-					      party);
 	if (t->dropped != dropped)
 		return -ENOSPC;
 	return t->no_memory != nomem ? -ENOMEM : 0;

@@ -243,27 +243,34 @@ feature_count(json_t *dev, const char *sec, const char *key, const char *value)
 	return 0;
 }
 
+/* A message of a flow: from its originator (orig) or its responder. */
+static void
+message(struct pl_device_table *t, const struct pl_flow_record *r,
+	const char *proto, bool orig, const uint8_t *src, const char *json)
+{
+	json_error_t e;
+	struct pl_device_msg m = {.proto = proto, .key = &r->key,
+				  .orig_side = r->orig_side,
+				  .ts_us = r->first_us};
+	m.side = orig ? r->orig_side : !r->orig_side;
+	memcpy(m.src_mac, src ? src : r->mac[!orig], 6);
+	memcpy(m.dst_mac, r->mac[orig], 6);
+	m.attrs = json_loads(json, 0, &e);
+	cr_assert_not_null(m.attrs, "%s", e.text);
+	cr_assert_eq(pl_device_add_message(t, &m), 0);
+	json_decref((json_t *)m.attrs);
+}
+
 static void
 add(struct pl_device_table *t, const struct pl_flow_record *r,
     const char *proto, bool std, const char *orig_json, const char *resp_json)
 {
-	struct pl_device_msg m[2] = {0};
-	json_error_t e;
+	if (orig_json)
+		message(t, r, proto, true, NULL, orig_json);
+	if (resp_json)
+		message(t, r, proto, false, NULL, resp_json);
 	struct pl_device_flow f = {.rec = r, .proto = proto, .std_port = std};
-	const char *js[2] = {orig_json, resp_json};
-	for (int s = 0; s < 2; s++) {
-		if (js[s] == NULL)
-			continue;
-		m[s].attrs = json_loads(js[s], 0, &e);
-		cr_assert_not_null(m[s].attrs, "%s", e.text);
-		memcpy(m[s].mac, r->mac[s], 6);
-		m[s].ts_us = r->first_us;
-		f.msgs[s] = &m[s];
-		f.nb_msgs[s] = 1;
-	}
 	cr_assert_eq(pl_device_add_flow(t, &f), 0);
-	json_decref((json_t *)m[0].attrs);
-	json_decref((json_t *)m[1].attrs);
 }
 
 Test(device, traffic_protocols_and_dns)
@@ -409,17 +416,11 @@ Test(device, randomised_macs_linked_by_dhcp)
 		"\"lab-sensor\"}";
 	struct pl_flow_record r = record(RND2, "0.0.0.0", 68, BCAST,
 					 "255.255.255.255", 67, 17, 5);
-	struct pl_device_msg m[4] = {0};
-	const char *js[4] = {dhcp1, dhcp2, dhcp3, ack};
-	const uint8_t *from[4] = {RND1, RND2, DEV, GW};
-	for (int i = 0; i < 4; i++) {
-		m[i].attrs = json_loads(js[i], 0, NULL);
-		cr_assert_not_null(m[i].attrs);
-		memcpy(m[i].mac, from[i], 6);
-		m[i].ts_us = 5;
-	}
-	struct pl_device_flow f = {.rec = &r, .proto = "dhcp", .std_port = true,
-				   .msgs = {m, NULL}, .nb_msgs = {4, 0}};
+	message(t, &r, "dhcp", true, RND1, dhcp1);
+	message(t, &r, "dhcp", true, RND2, dhcp2);
+	message(t, &r, "dhcp", true, DEV, dhcp3);
+	message(t, &r, "dhcp", true, GW, ack);
+	struct pl_device_flow f = {.rec = &r, .proto = "dhcp", .std_port = true};
 	cr_assert_eq(pl_device_add_flow(t, &f), 0);
 
 	json_t *rep = pl_device_report(t);
@@ -428,8 +429,8 @@ Test(device, randomised_macs_linked_by_dhcp)
 	json_t *l = json_array_get(links, 0);
 	json_t *macs = json_object_get(l, "macs");
 	cr_assert_eq(json_array_size(macs), 2);
-	cr_assert_str_eq(json_string_value(json_array_get(macs, 0)), "02:00:5e:10:00:03");
-	cr_assert_str_eq(json_string_value(json_array_get(macs, 1)), "02:00:5e:10:00:01");
+	cr_assert_str_eq(json_string_value(json_array_get(macs, 0)), "02:00:5e:10:00:01");
+	cr_assert_str_eq(json_string_value(json_array_get(macs, 1)), "02:00:5e:10:00:03");
 	bool host = false;
 	size_t i;
 	json_t *e;
@@ -448,8 +449,6 @@ Test(device, randomised_macs_linked_by_dhcp)
 	json_decref(g);
 	json_decref(d);
 	json_decref(rep);
-	for (int k = 0; k < 4; k++)
-		json_decref((json_t *)m[k].attrs);
 	pl_device_table_free(t);
 }
 
