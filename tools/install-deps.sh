@@ -8,7 +8,7 @@ pkgs=(
   build-essential pkg-config meson ninja-build clang llvm
   dpdk dpdk-dev libpcap-dev libhyperscan-dev libpcre2-dev libjansson-dev libjemalloc-dev
   libcriterion-dev ieee-data tshark tcpdump jq bsdextrautils python3
-  libclang-rt-14-dev openssl curl dnsmasq iproute2 ethtool chrony ntpsec-ntpdate bind9-dnsutils isc-dhcp-client libndpi-bin libssl-dev
+  libclang-rt-14-dev openssl curl dnsmasq iproute2 ethtool chrony ntpsec-ntpdate bind9-dnsutils isc-dhcp-client libndpi-bin libssl-dev python3-jsonschema
 )
 
 missing=()
