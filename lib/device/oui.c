@@ -129,6 +129,15 @@ by_prefix(const void *a, const void *b)
 	return x->prefix < y->prefix ? -1 : x->prefix > y->prefix;
 }
 
+/* Names are stored in file order: their offsets order equal prefixes. */
+static int
+by_prefix_then_line(const void *a, const void *b)
+{
+	const struct oui_entry *x = a, *y = b;
+	int c = by_prefix(a, b);
+	return c ? c : (x->name > y->name) - (x->name < y->name);
+}
+
 static int
 load_registry(struct pl_oui *o, struct registry *r, const char *dir,
 	      char *err, size_t errlen)
@@ -220,9 +229,15 @@ load_registry(struct pl_oui *o, struct registry *r, const char *dir,
 		r->n++;
 	}
 	free(buf);
-	if (rc == 0)
-		/* A block listed twice gives either of its names. */
-		qsort(r->e, r->n, sizeof(*r->e), by_prefix);
+	if (rc == 0 && r->n > 0) {
+		/* A few blocks are listed twice: the first line wins. */
+		qsort(r->e, r->n, sizeof(*r->e), by_prefix_then_line);
+		size_t k = 1;
+		for (size_t i = 1; i < r->n; i++)
+			if (r->e[i].prefix != r->e[k - 1].prefix)
+				r->e[k++] = r->e[i];
+		r->n = k;
+	}
 	return rc;
 }
 
