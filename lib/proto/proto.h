@@ -4,9 +4,10 @@
 
 /**
  * @file
- * Native dissectors of the six protocols: bounds-checked functions over a
- * byte buffer (one direction's reassembled head, or one datagram) that
- * write the protocol's attributes as JSON members (docs/output.md).
+ * Native dissectors of the six protocols, and of ARP: bounds-checked
+ * functions over a byte buffer (one direction's reassembled head, or one
+ * datagram or ARP packet) that write the protocol's attributes as JSON
+ * members (docs/output.md).
  *
  * No DPDK and no allocation: every dissector writes into a caller-supplied
  * struct pl_attrs. Malformed or truncated input yields what could be read
@@ -170,6 +171,22 @@ enum pl_dissect_result pl_dhcp_dissect(const uint8_t *p, size_t len,
 enum pl_dissect_result pl_ssdp_dissect(const uint8_t *p, size_t len,
 				       struct pl_attrs *out);
 /* end SSDP */
+
+/* ARP */
+/**
+ * One ARP packet (RFC 826; RARP, InARP and the other operations of the same
+ * format): an L2 payload of ether-type 0x0806 from its first byte. Ethernet
+ * and IEEE 802 hardware addresses of 6 bytes are written as MACs, IPv4
+ * protocol addresses as dotted quads, any others as hex
+ * (docs/attrs/arp.md). Bytes after the target's protocol address (the
+ * frame's padding) are not read.
+ * @return PL_DISSECT_MALFORMED (with `"malformed":true`) when the packet
+ *   ends before the addresses its header announces; else PL_DISSECT_OK.
+ *   Never PL_DISSECT_NOT_MINE: the ether-type says what it is.
+ */
+enum pl_dissect_result pl_arp_dissect(const uint8_t *p, size_t len,
+				      struct pl_attrs *out);
+/* end ARP */
 
 /* TLS */
 

@@ -12,6 +12,9 @@ static const struct pl_dissector dissectors[] = {
 	{"ntp", pl_ntp_dissect, NULL, NULL},
 	{"dhcp", pl_dhcp_dissect, NULL, NULL},
 	{"ssdp", pl_ssdp_dissect, NULL, NULL},
+	/* No model: found by this name for the L2 flows of ether-type 0x0806;
+	 * "datagram" here is one ARP packet. */
+	{"arp", pl_arp_dissect, NULL, NULL},
 };
 
 const struct pl_dissector *
