@@ -67,20 +67,26 @@ take_attrs(struct control *c, struct pl_worker *w)
 	} while (n == RECORD_BURST);
 }
 
+/* The record holds each direction's first message and how many there
+ * were; the later ones are for the device report. */
 static void
 write_record(struct control *c, const struct pl_flow_record *r)
 {
-	char *text[2];
-	pl_attr_store_take(c->attrs, r->worker, r->seq, text);
-	const char *oriented[2] = {text[r->orig_side], text[!r->orig_side]};
+	struct pl_attr_list l[2];
+	pl_attr_store_take(c->attrs, r->worker, r->seq, l);
+	const struct pl_attr_list *o = &l[r->orig_side], *p = &l[!r->orig_side];
+	const char *first[2] = {o->n ? o->v[0].json : NULL,
+				p->n ? p->v[0].json : NULL};
+	const unsigned messages[2] = {o->n, p->n};
 	if (r->key.family == PL_FAMILY_L2)
 		count_non_ip(c, r);
 	if (c->flows &&
-	    pl_export_flow_json(c->flows, r, c->app->models, oriented) &&
+	    pl_export_flow_json_msgs(c->flows, r, c->app->models, first,
+				     messages) &&
 	    !c->write_error)
 		c->write_error = errno;
-	free(text[0]);
-	free(text[1]);
+	pl_attr_list_free(&l[0]);
+	pl_attr_list_free(&l[1]);
 }
 
 /* @return records taken from all rings. */

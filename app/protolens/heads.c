@@ -2,18 +2,26 @@
 /*
  * Attribute extraction in a worker: once a flow's protocol is known, the
  * native dissector of that protocol and the model's own `attributes` read
- * each direction once, the first datagram of a UDP direction or the
- * reassembled head of a TCP direction, and the attributes go to control as
- * one message. A model without a native dissector gets its head dissected
- * as soon as it is classified (nothing says when such a head is whole).
+ * the reassembled head of each TCP direction once, and every datagram of
+ * each UDP direction up to --udp-messages, since control builds a device's
+ * fingerprint from all its queries and announcements, not just the first.
+ * ARP has no model: every packet of an ARP flow is dissected, up to the
+ * same cap per direction. Each dissected head, datagram or ARP packet goes
+ * to control as one message, with the source MAC, time and TTL of its
+ * packet. A model without a native dissector gets its head dissected as
+ * soon as it is classified (nothing says when such a head is whole).
  *
  * A TCP direction is buffered from its first payload while the flow is
  * still being inspected, since the payload that classifies a flow (a
  * ClientHello) is the one the dissector needs. The buffer goes back to the
  * pool as soon as the head is dissected, or when inspection gives up, or
- * at the flow's end. A direction gets one chance: a dissector is never run
- * twice on it, and packets of a direction that is done cost one test.
+ * at the flow's end. A TCP direction gets one chance: a dissector is never
+ * run twice on it. A UDP or ARP direction counts its datagrams in the flow's
+ * head[] (unused without reassembly) and is done at the cap. Packets of a
+ * direction that is done cost one test.
  */
+#include <string.h>
+
 #include <rte_cycles.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
@@ -29,6 +37,10 @@
  * packets: the payload that classifies a flow is nearly always its first,
  * and a flow of an unknown protocol must not hold a buffer for its life. */
 #define UNCLASSIFIED_HOLD_PKTS 4
+#define ETHER_TYPE_ARP 0x0806
+
+_Static_assert(PL_MODEL_MAX < PL_ATTR_APP_ARP,
+	       "a model's app value must never read as ARP");
 
 int
 pl_heads_init(struct pl_heads *h, struct pl_app *app, struct pl_worker *w)
@@ -85,10 +97,13 @@ model_attrs(struct pl_heads *h, const struct pl_flow *f, unsigned side,
 
 /* Run the dissectors and send the attributes. Offline there is time to
  * wait for control to return a message; live, none free is a counted loss.
- * fn: the native dissector, or NULL. */
+ * app: f->app, or PL_ATTR_APP_ARP; fn: the native dissector, or NULL;
+ * m: the packet that brought the bytes, NULL for a head dissected when its
+ * flow ends (the side's last MAC and the flow's last time stand in). */
 static void
 dissect(struct pl_heads *h, const struct pl_flow *f, unsigned side,
-	pl_dissect_fn fn, const uint8_t *p, uint32_t len)
+	unsigned app, pl_dissect_fn fn, const uint8_t *p, uint32_t len,
+	const struct pl_pkt_meta *m)
 {
 	struct pl_lcore_stats *st = &h->w->stats;
 	struct pl_attr_msg *msg;
@@ -104,7 +119,11 @@ dissect(struct pl_heads *h, const struct pl_flow *f, unsigned side,
 	struct pl_attrs a;
 	pl_attrs_init(&a, msg->json, PL_ATTR_MSG_SIZE - sizeof(*msg));
 	enum pl_dissect_result r = fn ? fn(p, len, &a) : PL_DISSECT_NOT_MINE;
-	bool any = model_attrs(h, f, side, p, len, &a);
+	/* SSDP's scope is its TTL (UDA 2.0 1.1.2 asks for 2 by default): a
+	 * device's setting, which the dissector cannot see in a payload. */
+	if (fn == pl_ssdp_dissect && r != PL_DISSECT_NOT_MINE && m)
+		pl_attrs_uint(&a, "ip_ttl", m->ttl);
+	bool any = app != PL_ATTR_APP_ARP && model_attrs(h, f, side, p, len, &a);
 	if (r == PL_DISSECT_NOT_MINE && !any) {
 		rte_mempool_put(h->w->attr_pool, msg);
 		return;
@@ -112,7 +131,16 @@ dissect(struct pl_heads *h, const struct pl_flow *f, unsigned side,
 	msg->len = (uint16_t)pl_attrs_finish(&a);
 	msg->seq = f->seq;
 	msg->side = (uint8_t)side;
-	msg->app = f->app;
+	msg->app = (uint8_t)app;
+	if (m) {
+		memcpy(msg->mac, m->src_mac, sizeof(msg->mac));
+		msg->ts_us = m->ts_us;
+		msg->ttl = m->ttl;
+	} else {
+		memcpy(msg->mac, f->mac[side], sizeof(msg->mac));
+		msg->ts_us = f->last_us;
+		msg->ttl = 0;
+	}
 	st->heads_dissected++;
 	if (r == PL_DISSECT_MALFORMED)
 		st->heads_malformed++;
@@ -130,9 +158,11 @@ release(struct pl_heads *h, struct pl_flow *f, unsigned side)
 }
 
 /* A collected head is dissected when the dissector says it is whole, when
- * the buffer is full, or when the stream ends (FIN, RST, flow end). */
+ * the buffer is full, or when the stream ends (FIN, RST, flow end).
+ * m: the packet just added, NULL at the flow's end. */
 static void
-try_stream(struct pl_heads *h, struct pl_flow *f, unsigned side, bool end)
+try_stream(struct pl_heads *h, struct pl_flow *f, unsigned side, bool end,
+	   const struct pl_pkt_meta *m)
 {
 	const struct pl_dissector *ds = h->dissector[f->app - 1];
 	uint32_t len;
@@ -146,9 +176,9 @@ try_stream(struct pl_heads *h, struct pl_flow *f, unsigned side, bool end)
 	    !pl_reasm_full(h->pool, f->head[side]))
 		return;
 	if (len > 0)
-		dissect(h, f, side,
+		dissect(h, f, side, f->app,
 			hs != PL_HEAD_NOT_MINE && ds ? ds->stream : NULL, data,
-			len);
+			len, m);
 	release(h, f, side);
 }
 
@@ -185,7 +215,8 @@ on_tcp(struct pl_heads *h, struct pl_flow *f, const struct pl_pkt_meta *m,
 	if (len > 0)
 		pl_reasm_add(h->pool, f->head[d], m->tcp_seq, payload, len);
 	if (f->app)
-		try_stream(h, f, d, (m->tcp_flags & (TCP_FIN | TCP_RST)) != 0);
+		try_stream(h, f, d, (m->tcp_flags & (TCP_FIN | TCP_RST)) != 0,
+			   m);
 }
 
 /* Whether a direction can still yield attributes; releases what cannot. */
@@ -217,6 +248,20 @@ still_useful(struct pl_heads *h, struct pl_flow *f, unsigned d, bool tcp)
 	return f->head_step[d] < PL_HEAD_DONE;
 }
 
+/* One datagram or ARP packet of a direction: dissected, and counted in
+ * head[] (a UDP or L2 flow has no reassembly buffer) until the cap. */
+static void
+on_message(struct pl_heads *h, struct pl_flow *f, const struct pl_pkt_meta *m,
+	   unsigned app, pl_dissect_fn fn, const uint8_t *payload,
+	   uint32_t len)
+{
+	unsigned d = m->dir;
+
+	dissect(h, f, d, app, fn, payload, len, m);
+	if (++f->head[d] >= h->app->opt.udp_messages)
+		f->head_step[d] = PL_HEAD_DONE;
+}
+
 void
 pl_heads_packet(struct pl_heads *h, struct pl_flow *f,
 		const struct pl_pkt_meta *m, const uint8_t *payload,
@@ -224,23 +269,28 @@ pl_heads_packet(struct pl_heads *h, struct pl_flow *f,
 {
 	unsigned d = m->dir;
 	bool tcp = m->l4_proto == 6;
+	bool arp = m->key.family == PL_FAMILY_L2 &&
+		   m->key.port[0] == ETHER_TYPE_ARP;
 
 	if (m->flags & PL_PKT_F_FRAGMENT)
 		return;
-	if (!tcp && m->l4_proto != 17) {
+	if (!tcp && m->l4_proto != 17 && !arp) {
 		f->head_step[0] = f->head_step[1] = PL_HEAD_DONE;
 		return;
 	}
 	uint64_t t0 = rte_rdtsc();
-	if (still_useful(h, f, d, tcp)) {
+	if (arp) {
+		if (len > 0)
+			on_message(h, f, m, PL_ATTR_APP_ARP, pl_arp_dissect,
+				   payload, len);
+	} else if (still_useful(h, f, d, tcp)) {
 		if (tcp) {
 			on_tcp(h, f, m, payload, len);
 		} else if (f->app && len > 0) {
 			const struct pl_dissector *ds =
 				h->dissector[f->app - 1];
-			dissect(h, f, d, ds ? ds->datagram : NULL, payload,
-				len);
-			f->head_step[d] = PL_HEAD_DONE;
+			on_message(h, f, m, f->app, ds ? ds->datagram : NULL,
+				   payload, len);
 		}
 	}
 	h->w->stats.dissect_cycles += rte_rdtsc() - t0;
@@ -254,7 +304,7 @@ pl_heads_flow_end(struct pl_heads *h, struct pl_flow *f, bool shutdown)
 		if (f->head_step[d] != PL_HEAD_COLLECTING)
 			continue;
 		if (f->app)
-			try_stream(h, f, d, true);
+			try_stream(h, f, d, true, NULL);
 		else
 			release(h, f, d);
 	}

@@ -19,7 +19,7 @@ enum opt_id {
 	OPT_MEM, OPT_REPLAY, OPT_DURATION, OPT_PORT, OPT_QUIET, OPT_HELP,
 	OPT_MODELS, OPT_INSPECT_PKTS, OPT_INSPECT_BYTES, OPT_INSPECT_ALL,
 	OPT_NO_INSPECT, OPT_HEAD_BYTES, OPT_HEAD_BUFFERS, OPT_ATTR_BLOBS,
-	OPT_NO_ATTRS,
+	OPT_NO_ATTRS, OPT_UDP_MESSAGES,
 };
 
 struct opt_def {
@@ -85,6 +85,9 @@ static const struct opt_def defs[] = {
 	{OPT_HEAD_BUFFERS, "head-buffers", "N", 1, 65535,
 	 "reassembly buffers per worker; past them a head is counted as "
 	 "lost (default 1024)"},
+	{OPT_UDP_MESSAGES, "udp-messages", "N", 1, 65535,
+	 "datagrams dissected per direction of a classified UDP flow, and "
+	 "ARP packets per direction of an ARP flow (default 16)"},
 	{OPT_ATTR_BLOBS, "attr-blobs", "N", 64, 1U << 20,
 	 "attribute messages in flight from each worker to control "
 	 "(default 1024)"},
@@ -181,6 +184,7 @@ apply(struct pl_options *o, const struct opt_def *d, const char *v,
 	case OPT_HEAD_BYTES: o->head_bytes = (uint32_t)x; break;
 	case OPT_HEAD_BUFFERS: o->head_buffers = (uint32_t)x; break;
 	case OPT_ATTR_BLOBS: o->attr_blobs = (uint32_t)x; break;
+	case OPT_UDP_MESSAGES: o->udp_messages = (uint32_t)x; break;
 	case OPT_NO_ATTRS: o->no_attrs = true; break;
 	case OPT_REPLAY: o->replay = true; break;
 	case OPT_QUIET: o->quiet = true; break;
@@ -268,6 +272,7 @@ pl_options_parse(struct pl_options *o, int argc, char **argv)
 		.head_bytes = 16384,
 		.head_buffers = 1024,
 		.attr_blobs = 1024,
+		.udp_messages = 16,
 	};
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];

@@ -41,6 +41,8 @@ struct pl_options {
 	uint32_t head_bytes;   /**< TCP head reassembled per direction */
 	uint32_t head_buffers; /**< reassembly buffers per worker */
 	uint32_t attr_blobs;   /**< attribute messages per worker */
+	uint32_t udp_messages; /**< datagrams (ARP packets) dissected per
+				    direction of a flow */
 	bool no_attrs;         /**< no dissectors */
 	bool replay;           /**< pcap mode: replay from memory forever */
 	bool quiet;
@@ -69,8 +71,8 @@ struct pl_options {
 	X(flows_classified, "flows a model was selected for")               \
 	X(inspect_errors, "payloads the regex engine failed on")            \
 	X(inspect_cycles, "TSC cycles spent running the models on payloads") \
-	X(heads_dissected, "flow directions whose attributes were extracted") \
-	X(heads_malformed, "dissected flow directions marked malformed")     \
+	X(heads_dissected, "attribute messages: datagrams, TCP heads, ARP") \
+	X(heads_malformed, "attribute messages marked malformed")            \
 	X(heads_lost, "TCP flow directions with no reassembly buffer free")  \
 	X(attrs_dropped, "attribute messages dropped: none free (live)")     \
 	X(dissect_cycles, "TSC cycles spent reassembling and dissecting")    \
@@ -108,17 +110,26 @@ struct pl_worker {
 struct pl_model_set;
 
 /**
- * Attributes of one flow direction, from a worker to control: an element of
- * the worker's attr_pool, passed by pointer on its attrs ring. Control
- * keeps the text until the flow's record arrives, and returns the element.
+ * Attributes of one message of a flow direction (a datagram, a TCP head, an
+ * ARP packet), from a worker to control: an element of the worker's
+ * attr_pool, passed by pointer on its attrs ring. Control keeps the text
+ * and its packet's context until the flow's record arrives, and returns
+ * the element. No hole: json starts at byte 27.
  */
 struct pl_attr_msg {
-	uint64_t seq;  /**< the flow's creation number in its worker */
-	uint8_t side;  /**< key side whose bytes were dissected */
-	uint8_t app;   /**< model + 1 */
-	uint16_t len;  /**< length of json, NUL excluded */
-	char json[];   /**< one JSON object: the dissector's members */
+	uint64_t seq;    /**< the flow's creation number in its worker */
+	uint64_t ts_us;  /**< capture time of the packet dissected */
+	uint8_t mac[6];  /**< its source MAC */
+	uint8_t side;    /**< key side whose bytes were dissected */
+	uint8_t app;     /**< model + 1, or PL_ATTR_APP_ARP */
+	uint16_t len;    /**< length of json, NUL excluded */
+	uint8_t ttl;     /**< its IPv4 TTL or IPv6 hop limit; 0 if not IP */
+	char json[];     /**< one JSON object: the dissector's members */
 };
+
+/** pl_attr_msg.app of an ARP packet's attributes: ARP has no model, and
+ * model + 1 is at most PL_MODEL_MAX. */
+#define PL_ATTR_APP_ARP 0xff
 
 #define PL_ATTR_MSG_SIZE 8192
 
@@ -236,19 +247,45 @@ struct pl_attr_store *pl_attr_store_create(void);
 /** Free a store and every text still in it; NULL is a no-op. */
 void pl_attr_store_free(struct pl_attr_store *s);
 
+/** Most texts the store keeps per flow and key side: the largest
+ * --udp-messages. Workers send no more than --udp-messages per direction
+ * (one for a TCP head), which is what bounds the store's memory. */
+#define PL_ATTR_STORE_MAX_TEXTS 65535
+
 /**
- * Keep a copy of a message's text for the flow (worker, msg->seq); a second
- * message for the same side replaces the first.
- * @return 0, or -ENOMEM (the message is lost, the store unchanged; also
- *         when s is NULL, a store that could not be created).
+ * Keep a copy of a message's text and context for the flow (worker,
+ * msg->seq), after the texts already kept for its side.
+ * @return 0; -ENOSPC when the side has PL_ATTR_STORE_MAX_TEXTS already, or
+ *         -ENOMEM (the message is lost, the store unchanged; also when s
+ *         is NULL, a store that could not be created).
  */
 int pl_attr_store_put(struct pl_attr_store *s, unsigned worker,
 		      const struct pl_attr_msg *msg);
 
-/** Remove a flow's texts, by key side (malloc'ed, NULL where none; the
- * caller frees them). */
+/** One kept message: its text (malloc'ed) and its packet's context. */
+struct pl_attr_text {
+	char *json;
+	uint64_t ts_us;
+	uint8_t mac[6];
+	uint8_t ttl;
+};
+
+/** The messages of one key side of a flow, in arrival order. */
+struct pl_attr_list {
+	struct pl_attr_text *v; /**< NULL when n is 0 */
+	unsigned n;
+};
+
+/**
+ * Remove a flow's messages from the store, by key side (out[side]; n is 0
+ * where none, or for a flow the store does not hold). The caller owns
+ * them and frees each list with pl_attr_list_free.
+ */
 void pl_attr_store_take(struct pl_attr_store *s, unsigned worker, uint64_t seq,
-			char *text[2]);
+			struct pl_attr_list out[2]);
+
+/** Free a list's texts and array, and leave it empty. */
+void pl_attr_list_free(struct pl_attr_list *l);
 
 /** Flows with texts in the store. */
 size_t pl_attr_store_count(const struct pl_attr_store *s);

@@ -39,11 +39,25 @@ void pl_export_uid(unsigned worker, uint64_t seq, char out[PL_UID_LEN]);
  *                detection is off
  * @param attrs   the protocol's attributes of the originator's and the
  *                responder's direction: JSON object texts, each NULL if
- *                none; written as "<proto>":{"orig":..,"resp":..}
+ *                none; written as "<proto>":{"orig":..,"resp":..}, and
+ *                for an L2 flow of ether-type 0x0806 (ARP, no model) as
+ *                "arp":{"orig":..,"resp":..}
  * @return 0, or -EIO if the stream failed (errno is kept).
  */
 int pl_export_flow_json(FILE *f, const struct pl_flow_record *r,
 			const struct pl_model_set *models,
 			const char *const attrs[2]);
+
+/**
+ * pl_export_flow_json, with attrs[i] the first of messages[i] messages
+ * dissected in that direction: a direction with attributes also gets
+ * "orig_messages" or "resp_messages" beside them. messages NULL: none
+ * written, as pl_export_flow_json.
+ * @return 0, or -EIO if the stream failed (errno is kept).
+ */
+int pl_export_flow_json_msgs(FILE *f, const struct pl_flow_record *r,
+			     const struct pl_model_set *models,
+			     const char *const attrs[2],
+			     const unsigned messages[2]);
 
 #endif /* PL_EXPORT_H */

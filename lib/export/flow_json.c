@@ -93,26 +93,43 @@ write_detection(FILE *f, const struct pl_flow_record *r,
 
 /* The dissectors' texts are JSON objects already: copied as they are. */
 static void
-write_attrs(FILE *f, const struct pl_flow_record *r,
-	    const struct pl_model_set *models, const char *const attrs[2])
+write_attrs(FILE *f, const char *name, const char *const attrs[2],
+	    const unsigned *messages)
 {
 	static const char *const dir[2] = {"orig", "resp"};
 	const char *sep = "";
 
-	fprintf(f, ",\"%s\":{", pl_model_name(models, r->app - 1u));
+	fprintf(f, ",\"%s\":{", name);
 	for (int i = 0; i < 2; i++) {
 		if (attrs[i] == NULL)
 			continue;
 		fprintf(f, "%s\"%s\":%s", sep, dir[i], attrs[i]);
 		sep = ",";
 	}
+	for (int i = 0; messages && i < 2; i++)
+		if (attrs[i] != NULL)
+			fprintf(f, ",\"%s_messages\":%u", dir[i], messages[i]);
 	fputc('}', f);
+}
+
+static bool
+is_arp(const struct pl_flow_key *k)
+{
+	return k->family == PL_FAMILY_L2 && k->port[0] == 0x0806;
 }
 
 int
 pl_export_flow_json(FILE *f, const struct pl_flow_record *r,
 		    const struct pl_model_set *models,
 		    const char *const attrs[2])
+{
+	return pl_export_flow_json_msgs(f, r, models, attrs, NULL);
+}
+
+int
+pl_export_flow_json_msgs(FILE *f, const struct pl_flow_record *r,
+			 const struct pl_model_set *models,
+			 const char *const attrs[2], const unsigned messages[2])
 {
 	const struct pl_flow_key *k = &r->key;
 	char uid[PL_UID_LEN], cid[PL_COMMUNITY_ID_LEN];
@@ -170,8 +187,13 @@ pl_export_flow_json(FILE *f, const struct pl_flow_record *r,
 		fprintf(f, ",\"head_lost\":\"%s\"",
 			r->head_lost[0] ? (r->head_lost[1] ? "both" : "orig")
 					: "resp");
-	if (r->app && models && attrs && (attrs[0] || attrs[1]))
-		write_attrs(f, r, models, attrs);
+	if (attrs && (attrs[0] || attrs[1])) {
+		if (is_arp(k))
+			write_attrs(f, "arp", attrs, messages);
+		else if (r->app && models)
+			write_attrs(f, pl_model_name(models, r->app - 1u), attrs,
+				    messages);
+	}
 	fprintf(f, ",\"end\":\"%s\"}\n", pl_flow_end_name(r->end));
 	return ferror(f) ? -EIO : 0;
 }

@@ -65,7 +65,8 @@ struct pl_flow {
 	uint8_t app;         /**< selected model + 1, 0 if none (yet) */
 	uint8_t inspect;     /**< payloads are still inspected */
 	/* Attribute extraction per key side (enum pl_head_step); head is a
-	 * reassembly buffer while the step is PL_HEAD_COLLECTING. */
+	 * reassembly buffer while the step is PL_HEAD_COLLECTING (TCP), the
+	 * count of datagrams or ARP packets dissected (UDP, L2). */
 	uint8_t head_step[2];
 	uint16_t head[2];
 };
