@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Control lcore: drains the workers' record rings into flows.jsonl, keeps
- * the per-MAC count of non-IP packets and, at the end, writes summary.json
- * and checks that every packet is accounted for.
+ * Control lcore: drains the workers' record rings into flows.jsonl and the
+ * device table (devices.c), keeps the per-MAC count of non-IP packets and,
+ * at the end, writes devices.json and summary.json and checks that every
+ * packet is accounted for.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,6 +27,7 @@ struct control {
 	FILE *flows;
 	json_t *non_ip; /* MAC -> packets it sent that were not IP */
 	struct pl_attr_store *attrs;
+	struct pl_devices *devices;
 	uint64_t attrs_lost; /* no memory to keep them */
 	uint64_t records;
 	int write_error;
@@ -60,9 +62,11 @@ take_attrs(struct control *c, struct pl_worker *w)
 	do {
 		n = rte_ring_sc_dequeue_burst(w->attrs, (void **)msgs,
 					      RECORD_BURST, NULL);
-		for (unsigned i = 0; i < n; i++)
+		for (unsigned i = 0; i < n; i++) {
+			pl_devices_message(c->devices, msgs[i]);
 			if (pl_attr_store_put(c->attrs, w->id, msgs[i]) != 0)
 				c->attrs_lost++;
+		}
 		rte_mempool_put_bulk(w->attr_pool, (void **)msgs, n);
 	} while (n == RECORD_BURST);
 }
@@ -80,6 +84,7 @@ write_record(struct control *c, const struct pl_flow_record *r)
 	const unsigned messages[2] = {o->n, p->n};
 	if (r->key.family == PL_FAMILY_L2)
 		count_non_ip(c, r);
+	pl_devices_flow(c->devices, r);
 	if (c->flows &&
 	    pl_export_flow_json_msgs(c->flows, r, c->app->models, first,
 				     messages) &&
@@ -272,7 +277,7 @@ print_summary(const struct pl_lcore_stats *t, const struct rte_eth_stats *es,
 	       t->untracked_packets);
 	printf("detection %" PRIu64 " payloads inspected, %" PRIu64
 	       " flows classified\n", t->inspected_packets, t->flows_classified);
-	printf("attributes %" PRIu64 " flow directions (%" PRIu64
+	printf("attributes %" PRIu64 " messages (%" PRIu64
 	       " malformed), heads lost %" PRIu64 ", dropped %" PRIu64 "\n",
 	       t->heads_dissected, t->heads_malformed, t->heads_lost,
 	       t->attrs_dropped);
@@ -298,10 +303,20 @@ int
 pl_control_run(struct pl_app *app)
 {
 	struct control c = {.app = app, .non_ip = json_object(),
-			    .attrs = pl_attr_store_create()};
+			    .attrs = pl_attr_store_create(),
+			    .devices = pl_devices_create(app)};
 	char path[4096];
 	static char buf[1 << 20];
 
+	if (c.devices == NULL) {
+		/* Workers are running: drain them, then fail. */
+		fprintf(stderr, "protolens: no memory for %u devices\n",
+			app->opt.max_devices);
+		pl_quit = 1;
+	} else if (pl_devices_telemetry_init(c.devices) != 0) {
+		fprintf(stderr, "protolens: warning: device telemetry commands "
+				"not registered\n");
+	}
 	snprintf(path, sizeof(path), "%s/flows.jsonl", app->opt.out_dir);
 	c.flows = fopen(path, "w");
 	if (c.flows == NULL) {
@@ -317,7 +332,9 @@ pl_control_run(struct pl_app *app)
 
 	for (;;) {
 		bool done = all_done(app);
-		if (drain(&c) > 0) {
+		unsigned n = drain(&c);
+		pl_devices_tick(c.devices);
+		if (n > 0) {
 			if (c.flows)
 				fflush(c.flows);
 			continue;
@@ -339,12 +356,20 @@ pl_control_run(struct pl_app *app)
 	rte_eth_stats_get(app->port, &es);
 	double elapsed = (double)(app->end_tsc - app->start_tsc) / rte_get_tsc_hz();
 	json_t *s = summary_json(&c, &t, elapsed, &es);
-	int rc = write_json_atomically(app->opt.out_dir, "summary.json", s);
+	int rc = c.devices ? pl_devices_finish(c.devices, s) : -1;
+	if (write_json_atomically(app->opt.out_dir, "summary.json", s) != 0)
+		rc = -1;
 	json_decref(s);
 	json_decref(c.non_ip);
 	pl_attr_store_free(c.attrs);
-	if (!app->opt.quiet)
+	if (!app->opt.quiet) {
 		print_summary(&t, &es, c.records, elapsed);
+		if (c.devices) {
+			printf("\n");
+			pl_devices_print(c.devices, stdout);
+		}
+	}
+	pl_devices_free(c.devices);
 	if (check_accounting(app, &t, c.records) != 0 || c.write_error)
 		rc = -1;
 	return rc;

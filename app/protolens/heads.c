@@ -99,11 +99,12 @@ model_attrs(struct pl_heads *h, const struct pl_flow *f, unsigned side,
  * wait for control to return a message; live, none free is a counted loss.
  * app: f->app, or PL_ATTR_APP_ARP; fn: the native dissector, or NULL;
  * m: the packet that brought the bytes, NULL for a head dissected when its
- * flow ends (the side's last MAC and the flow's last time stand in). */
+ * flow ends (the sides' last MACs and the flow's last time stand in);
+ * key: the flow's. */
 static void
 dissect(struct pl_heads *h, const struct pl_flow *f, unsigned side,
 	unsigned app, pl_dissect_fn fn, const uint8_t *p, uint32_t len,
-	const struct pl_pkt_meta *m)
+	const struct pl_pkt_meta *m, const struct pl_flow_key *key)
 {
 	struct pl_lcore_stats *st = &h->w->stats;
 	struct pl_attr_msg *msg;
@@ -131,13 +132,17 @@ dissect(struct pl_heads *h, const struct pl_flow *f, unsigned side,
 	msg->len = (uint16_t)pl_attrs_finish(&a);
 	msg->seq = f->seq;
 	msg->side = (uint8_t)side;
+	msg->orig_side = f->orig_side;
 	msg->app = (uint8_t)app;
+	msg->key = *key;
 	if (m) {
 		memcpy(msg->mac, m->src_mac, sizeof(msg->mac));
+		memcpy(msg->dst_mac, m->dst_mac, sizeof(msg->dst_mac));
 		msg->ts_us = m->ts_us;
 		msg->ttl = m->ttl;
 	} else {
 		memcpy(msg->mac, f->mac[side], sizeof(msg->mac));
+		memcpy(msg->dst_mac, f->mac[!side], sizeof(msg->dst_mac));
 		msg->ts_us = f->last_us;
 		msg->ttl = 0;
 	}
@@ -159,10 +164,10 @@ release(struct pl_heads *h, struct pl_flow *f, unsigned side)
 
 /* A collected head is dissected when the dissector says it is whole, when
  * the buffer is full, or when the stream ends (FIN, RST, flow end).
- * m: the packet just added, NULL at the flow's end. */
+ * m: the packet just added, NULL at the flow's end; key: the flow's. */
 static void
 try_stream(struct pl_heads *h, struct pl_flow *f, unsigned side, bool end,
-	   const struct pl_pkt_meta *m)
+	   const struct pl_pkt_meta *m, const struct pl_flow_key *key)
 {
 	const struct pl_dissector *ds = h->dissector[f->app - 1];
 	uint32_t len;
@@ -178,7 +183,7 @@ try_stream(struct pl_heads *h, struct pl_flow *f, unsigned side, bool end,
 	if (len > 0)
 		dissect(h, f, side, f->app,
 			hs != PL_HEAD_NOT_MINE && ds ? ds->stream : NULL, data,
-			len, m);
+			len, m, key);
 	release(h, f, side);
 }
 
@@ -216,7 +221,7 @@ on_tcp(struct pl_heads *h, struct pl_flow *f, const struct pl_pkt_meta *m,
 		pl_reasm_add(h->pool, f->head[d], m->tcp_seq, payload, len);
 	if (f->app)
 		try_stream(h, f, d, (m->tcp_flags & (TCP_FIN | TCP_RST)) != 0,
-			   m);
+			   m, &m->key);
 }
 
 /* Whether a direction can still yield attributes; releases what cannot. */
@@ -257,7 +262,7 @@ on_message(struct pl_heads *h, struct pl_flow *f, const struct pl_pkt_meta *m,
 {
 	unsigned d = m->dir;
 
-	dissect(h, f, d, app, fn, payload, len, m);
+	dissect(h, f, d, app, fn, payload, len, m, &m->key);
 	if (++f->head[d] >= h->app->opt.udp_messages)
 		f->head_step[d] = PL_HEAD_DONE;
 }
@@ -297,14 +302,15 @@ pl_heads_packet(struct pl_heads *h, struct pl_flow *f,
 }
 
 void
-pl_heads_flow_end(struct pl_heads *h, struct pl_flow *f, bool shutdown)
+pl_heads_flow_end(struct pl_heads *h, struct pl_flow *f,
+		  const struct pl_flow_key *key, bool shutdown)
 {
 	h->flushing = shutdown;
 	for (unsigned d = 0; d < 2; d++) {
 		if (f->head_step[d] != PL_HEAD_COLLECTING)
 			continue;
 		if (f->app)
-			try_stream(h, f, d, true, NULL);
+			try_stream(h, f, d, true, NULL, key);
 		else
 			release(h, f, d);
 	}

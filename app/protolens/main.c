@@ -31,6 +31,7 @@
 #include <rte_memory.h>
 #include <rte_telemetry.h>
 
+#include "device.h"
 #include "model.h"
 #include "protolens.h"
 
@@ -365,6 +366,18 @@ main(int argc, char **argv)
 	}
 	if (make_dir(app.opt.out_dir) != 0)
 		return 1;
+	{
+		char err[1024];
+		app.oui = pl_oui_load(app.opt.oui_dir, err, sizeof(err));
+		if (app.oui == NULL && app.opt.oui_dir_given) {
+			fprintf(stderr, "protolens: --oui-dir: %s\n", err);
+			return 1;
+		}
+		if (app.oui == NULL)
+			fprintf(stderr, "protolens: warning: %s: devices get no "
+					"vendor (install ieee-data or set "
+					"--oui-dir)\n", err);
+	}
 	if (!app.opt.no_inspect) {
 		char err[1024];
 		app.models = pl_model_set_load(app.opt.models, err, sizeof(err),
@@ -457,6 +470,7 @@ main(int argc, char **argv)
 out:
 	rte_eal_cleanup();
 	pl_model_set_free(app.models);
+	pl_oui_free(app.oui);
 	free(app.cuts);
 	return rc;
 }

@@ -19,7 +19,8 @@ enum opt_id {
 	OPT_MEM, OPT_REPLAY, OPT_DURATION, OPT_PORT, OPT_QUIET, OPT_HELP,
 	OPT_MODELS, OPT_INSPECT_PKTS, OPT_INSPECT_BYTES, OPT_INSPECT_ALL,
 	OPT_NO_INSPECT, OPT_HEAD_BYTES, OPT_HEAD_BUFFERS, OPT_ATTR_BLOBS,
-	OPT_NO_ATTRS, OPT_UDP_MESSAGES,
+	OPT_NO_ATTRS, OPT_UDP_MESSAGES, OPT_MAX_DEVICES, OPT_EXPORT_INTERVAL,
+	OPT_TOP, OPT_OUI_DIR,
 };
 
 struct opt_def {
@@ -93,6 +94,19 @@ static const struct opt_def defs[] = {
 	 "(default 1024)"},
 	{OPT_NO_ATTRS, "no-attrs", NULL, 0, 0,
 	 "detect protocols but extract no attributes"},
+	{OPT_MAX_DEVICES, "max-devices", "N", 1, 1U << 22,
+	 "devices (MACs) the report holds; past them, counted (default "
+	 "4096)"},
+	{OPT_EXPORT_INTERVAL, "export-interval", "SEC", 0, 7 * 86400,
+	 "write devices.json every SEC seconds of trace time (wall time "
+	 "without timestamps) and at the end; 0: at the end only (default "
+	 "300)"},
+	{OPT_TOP, "top", "N", 0, 100000,
+	 "entries of the report's top lists (URIs, remote services); 0 for "
+	 "all (default 10)"},
+	{OPT_OUI_DIR, "oui-dir", "DIR", 0, 0,
+	 "IEEE MAC registries (oui.csv, mam.csv, oui36.csv) for vendors "
+	 "(default /usr/share/ieee-data)"},
 	{OPT_QUIET, "quiet", NULL, 0, 0, "no summary on stdout"},
 	{OPT_HELP, "help", NULL, 0, 0, "this text"},
 };
@@ -186,6 +200,10 @@ apply(struct pl_options *o, const struct opt_def *d, const char *v,
 	case OPT_ATTR_BLOBS: o->attr_blobs = (uint32_t)x; break;
 	case OPT_UDP_MESSAGES: o->udp_messages = (uint32_t)x; break;
 	case OPT_NO_ATTRS: o->no_attrs = true; break;
+	case OPT_MAX_DEVICES: o->max_devices = (uint32_t)x; break;
+	case OPT_EXPORT_INTERVAL: o->export_interval = (uint32_t)x; break;
+	case OPT_TOP: o->top = (uint32_t)x; break;
+	case OPT_OUI_DIR: o->oui_dir = strdup(v); o->oui_dir_given = true; break;
 	case OPT_REPLAY: o->replay = true; break;
 	case OPT_QUIET: o->quiet = true; break;
 	case OPT_HELP: return 1;
@@ -273,6 +291,10 @@ pl_options_parse(struct pl_options *o, int argc, char **argv)
 		.head_buffers = 1024,
 		.attr_blobs = 1024,
 		.udp_messages = 16,
+		.max_devices = 4096,
+		.export_interval = 300,
+		.top = 10,
+		.oui_dir = "/usr/share/ieee-data",
 	};
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
 #include <rte_common.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -44,6 +45,11 @@ struct pl_options {
 	uint32_t udp_messages; /**< datagrams (ARP packets) dissected per
 				    direction of a flow */
 	bool no_attrs;         /**< no dissectors */
+	uint32_t max_devices;  /**< bound of the device table */
+	uint32_t export_interval; /**< seconds between devices.json, 0: end */
+	uint32_t top;          /**< entries of the report's top lists */
+	const char *oui_dir;   /**< IEEE registries */
+	bool oui_dir_given;    /**< a missing registry is then an error */
 	bool replay;           /**< pcap mode: replay from memory forever */
 	bool quiet;
 };
@@ -114,16 +120,20 @@ struct pl_model_set;
  * ARP packet), from a worker to control: an element of the worker's
  * attr_pool, passed by pointer on its attrs ring. Control keeps the text
  * and its packet's context until the flow's record arrives, and returns
- * the element. No hole: json starts at byte 27.
+ * the element; the device table counts it as soon as it comes, which is
+ * what the flow key, the originator and the destination MAC are for.
  */
 struct pl_attr_msg {
 	uint64_t seq;    /**< the flow's creation number in its worker */
 	uint64_t ts_us;  /**< capture time of the packet dissected */
+	struct pl_flow_key key; /**< the flow's */
 	uint8_t mac[6];  /**< its source MAC */
+	uint8_t dst_mac[6];
 	uint8_t side;    /**< key side whose bytes were dissected */
+	uint8_t orig_side; /**< key side of the flow's originator */
 	uint8_t app;     /**< model + 1, or PL_ATTR_APP_ARP */
-	uint16_t len;    /**< length of json, NUL excluded */
 	uint8_t ttl;     /**< its IPv4 TTL or IPv6 hop limit; 0 if not IP */
+	uint16_t len;    /**< length of json, NUL excluded */
 	char json[];     /**< one JSON object: the dissector's members */
 };
 
@@ -139,8 +149,11 @@ struct pl_trace_cut {
 	uint32_t orig_len; /**< length on the wire */
 };
 
+struct pl_oui;
+
 struct pl_app {
 	struct pl_options opt;
+	struct pl_oui *oui;          /**< vendors; NULL when not loaded */
 	struct pl_model_set *models; /**< NULL with --no-inspect */
 	uint16_t port;
 	bool pipeline;            /**< RX lcore feeds workers through rings */
@@ -236,7 +249,8 @@ void pl_heads_packet(struct pl_heads *h, struct pl_flow *f,
 		     uint32_t len);
 
 /** A flow ends: dissect what its directions collected, free the buffers. */
-void pl_heads_flow_end(struct pl_heads *h, struct pl_flow *f, bool shutdown);
+void pl_heads_flow_end(struct pl_heads *h, struct pl_flow *f,
+		       const struct pl_flow_key *key, bool shutdown);
 
 struct pl_attr_store;
 
@@ -289,6 +303,54 @@ void pl_attr_list_free(struct pl_attr_list *l);
 
 /** Flows with texts in the store. */
 size_t pl_attr_store_count(const struct pl_attr_store *s);
+
+struct pl_devices;
+
+/**
+ * Control's device table (devices.c), with the devices.json export and
+ * the telemetry commands /protolens/devices and /protolens/device.
+ * @return the table, or NULL (no memory).
+ */
+struct pl_devices *pl_devices_create(struct pl_app *app);
+
+/** Free it; telemetry calls after this find no table. NULL is a no-op. */
+void pl_devices_free(struct pl_devices *d);
+
+/** Count a message's attributes as it arrives (a text that does not parse
+ * is counted in summary.json's devices.attributes_unparsed). */
+void pl_devices_message(struct pl_devices *d, const struct pl_attr_msg *msg);
+
+/** Account an ended flow's traffic. */
+void pl_devices_flow(struct pl_devices *d, const struct pl_flow_record *r);
+
+/**
+ * A finding of the best-practice checks against the device of mac in the
+ * flow r.
+ * @return 0, or a negative errno of pl_device_add_finding.
+ */
+int pl_devices_finding(struct pl_devices *d, const uint8_t mac[6],
+		       const char *proto, const char *rule,
+		       const char *severity, const char *value,
+		       const struct pl_flow_record *r);
+
+/** Write devices.json if --export-interval has passed since the last. */
+void pl_devices_tick(struct pl_devices *d);
+
+/**
+ * The last devices.json, and its counters in summary (a "devices" member).
+ * @return 0, or a negative errno when devices.json could not be written.
+ */
+int pl_devices_finish(struct pl_devices *d, json_t *summary);
+
+/** The device table: one line per device (vendor, name, protocols,
+ * findings). */
+void pl_devices_print(struct pl_devices *d, FILE *f);
+
+/**
+ * Register /protolens/devices and /protolens/device,<mac>.
+ * @return 0, or a negative errno from rte_telemetry_register_cmd.
+ */
+int pl_devices_telemetry_init(struct pl_devices *d);
 
 /** The meta of a decoded packet, in the mbuf private area. */
 #define PL_META(m) ((struct pl_pkt_meta *)rte_mbuf_to_priv(m))

@@ -44,7 +44,7 @@ emit(struct worker_ctx *c, uint32_t idx, enum pl_flow_end end)
 		return;
 	struct pl_flow *f = pl_flow_table_flow(c->table, idx);
 	if (c->heads.on)
-		pl_heads_flow_end(&c->heads, f, c->flushing);
+		pl_heads_flow_end(&c->heads, f, &key, c->flushing);
 	pl_flow_record_fill(&rec, &key, f, end, c->w->id);
 	/* Offline and at shutdown there is time to wait for control; live,
 	 * a full ring costs the record, counted, never the worker's pace. */
