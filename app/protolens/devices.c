@@ -36,6 +36,8 @@ struct pl_devices {
 	int write_error;
 };
 
+static int write_report(struct pl_devices *d);
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pl_devices *tel_devices; /* under lock */
 
@@ -71,6 +73,42 @@ pl_devices_free(struct pl_devices *d)
 	free(d);
 }
 
+/* The report is due every interval of trace time (with capture
+ * timestamps: time moves with the packets, whatever the wall clock does)
+ * or of wall time (without: the workers stamp packets with it). */
+static void
+export_if_due(struct pl_devices *d, uint64_t now)
+{
+	if (d->interval_us == 0 || now == 0)
+		return;
+	if (d->next_us == 0)
+		d->next_us = now + d->interval_us;
+	if (now < d->next_us)
+		return;
+	write_report(d);
+	d->next_us = now + d->interval_us;
+}
+
+/* Trace time moves on: a report due before this message or record is
+ * written before it is counted. */
+static void
+advance(struct pl_devices *d, uint64_t ts_us)
+{
+	if (ts_us <= d->latest_us)
+		return;
+	d->latest_us = ts_us;
+	if (d->app->ts_offset >= 0)
+		export_if_due(d, ts_us);
+}
+
+void
+pl_devices_tick(struct pl_devices *d)
+{
+	if (d != NULL && d->app->ts_offset < 0)
+		export_if_due(d, rte_get_tsc_cycles() /
+					 (rte_get_tsc_hz() / 1000000));
+}
+
 static const char *
 proto_of(const struct pl_app *app, const struct pl_flow_key *k, unsigned app_id,
 	 bool *std)
@@ -93,7 +131,9 @@ pl_devices_message(struct pl_devices *d, const struct pl_attr_msg *msg)
 	bool std;
 	if (d == NULL)
 		return;
-	json_t *j = json_loadb(msg->json, msg->len, 0, NULL);
+	/* The writer escapes a NUL byte as \u0000, which jansson refuses
+	 * unless told. */
+	json_t *j = json_loadb(msg->json, msg->len, JSON_ALLOW_NUL, NULL);
 	if (j == NULL) {
 		d->bad_attrs++;
 		return;
@@ -109,8 +149,7 @@ pl_devices_message(struct pl_devices *d, const struct pl_attr_msg *msg)
 	};
 	memcpy(m.src_mac, msg->mac, 6);
 	memcpy(m.dst_mac, msg->dst_mac, 6);
-	if (msg->ts_us > d->latest_us)
-		d->latest_us = msg->ts_us;
+	advance(d, msg->ts_us);
 	pthread_mutex_lock(&lock);
 	pl_device_add_message(d->table, &m);
 	pthread_mutex_unlock(&lock);
@@ -124,8 +163,7 @@ pl_devices_flow(struct pl_devices *d, const struct pl_flow_record *r)
 	if (d == NULL)
 		return;
 	f.proto = proto_of(d->app, &r->key, r->app, &f.std_port);
-	if (r->last_us > d->latest_us)
-		d->latest_us = r->last_us;
+	advance(d, r->last_us);
 	pthread_mutex_lock(&lock);
 	pl_device_add_flow(d->table, &f);
 	pthread_mutex_unlock(&lock);
@@ -173,34 +211,6 @@ write_report(struct pl_devices *d)
 	}
 	json_decref(r);
 	return rc;
-}
-
-/* Trace time with capture timestamps, else wall time: the time the
- * workers stamp packets with. */
-static uint64_t
-now_us(const struct pl_devices *d)
-{
-	if (d->app->ts_offset >= 0)
-		return d->latest_us;
-	return rte_get_tsc_cycles() / (rte_get_tsc_hz() / 1000000);
-}
-
-void
-pl_devices_tick(struct pl_devices *d)
-{
-	if (d == NULL || d->interval_us == 0)
-		return;
-	uint64_t now = now_us(d);
-	if (now == 0)
-		return;
-	if (d->next_us == 0) {
-		d->next_us = now + d->interval_us;
-		return;
-	}
-	if (now < d->next_us)
-		return;
-	write_report(d);
-	d->next_us = now + d->interval_us;
 }
 
 int

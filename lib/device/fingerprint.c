@@ -389,7 +389,9 @@ pl_device_add_message(struct pl_device_table *t, const struct pl_device_msg *m)
 		sender = NULL;
 	struct pl_device *orig = sender;
 	if (!from_orig) {
-		orig = pl_device_lookup(t, m->dst_mac, true);
+		/* Only a MAC that sent is a device (the originator of a flow
+		 * captured one way may never have). */
+		orig = pl_device_lookup(t, m->dst_mac, false);
 		if (orig && ip && !pl_device_owns(orig, &da))
 			orig = NULL;
 	}
