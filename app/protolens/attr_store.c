@@ -24,7 +24,8 @@ struct entry {
 struct pl_attr_store {
 	struct entry **bucket;
 	size_t mask;
-	size_t count;
+	size_t count; /* entries: flows */
+	size_t texts; /* messages, all flows and sides */
 };
 
 static inline uint64_t
@@ -147,6 +148,7 @@ pl_attr_store_put(struct pl_attr_store *s, unsigned worker,
 	*x = (struct pl_attr_text){.json = t, .ts_us = msg->ts_us,
 				   .ttl = msg->ttl};
 	memcpy(x->mac, msg->mac, sizeof(x->mac));
+	s->texts++;
 	if (fresh) {
 		size_t i = slot(s, key);
 		e->next = s->bucket[i];
@@ -176,6 +178,7 @@ pl_attr_store_take(struct pl_attr_store *s, unsigned worker, uint64_t seq,
 	out[1] = e->list[1];
 	free(e);
 	s->count--;
+	s->texts -= out[0].n + out[1].n;
 }
 
 void
@@ -192,5 +195,5 @@ pl_attr_list_free(struct pl_attr_list *l)
 size_t
 pl_attr_store_count(const struct pl_attr_store *s)
 {
-	return s ? s->count : 0;
+	return s ? s->texts : 0;
 }

@@ -120,8 +120,8 @@ dissect(struct pl_heads *h, const struct pl_flow *f, unsigned side,
 	struct pl_attrs a;
 	pl_attrs_init(&a, msg->json, PL_ATTR_MSG_SIZE - sizeof(*msg));
 	enum pl_dissect_result r = fn ? fn(p, len, &a) : PL_DISSECT_NOT_MINE;
-	/* SSDP's scope is its TTL (UDA 2.0 1.1.2 asks for 2 by default): a
-	 * device's setting, which the dissector cannot see in a payload. */
+	/* SSDP's scope is its TTL (a configurable default: 4 in UDA 1.0, 2
+	 * from 1.1), a device's trait the dissector cannot see in a payload. */
 	if (fn == pl_ssdp_dissect && r != PL_DISSECT_NOT_MINE && m)
 		pl_attrs_uint(&a, "ip_ttl", m->ttl);
 	bool any = app != PL_ATTR_APP_ARP && model_attrs(h, f, side, p, len, &a);

@@ -301,7 +301,7 @@ void pl_attr_store_take(struct pl_attr_store *s, unsigned worker, uint64_t seq,
 /** Free a list's texts and array, and leave it empty. */
 void pl_attr_list_free(struct pl_attr_list *l);
 
-/** Flows with texts in the store. */
+/** Messages in the store: those whose flow's record has not come. */
 size_t pl_attr_store_count(const struct pl_attr_store *s);
 
 struct pl_devices;
