@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Differential test of the HTTP, DNS, NTP, DHCP and SSDP dissectors against tshark.
+"""Differential test of the HTTP, DNS, NTP, DHCP, SSDP and ARP dissectors against tshark.
 
     test_attrs_plain.py HARNESS_DIR SHARED_DIR SOURCE_ROOT
 
@@ -8,7 +8,8 @@ zeek/, suricata-verify/, iot-*/) and tests/data/lab.pcap, the dissector harness
 (tests/harness/dissect_PROTO) is run on the packet's bytes and EVERY attribute it writes is
 compared with tshark's fields. Datagrams come from `-e udp.payload`; HTTP (and DNS over
 TCP) heads are reassembled here from tcp.seq/tcp.payload in sequence order (retransmitted
-bytes dropped, stopping at a hole), as the appliance's head reassembly does.
+bytes dropped, stopping at a hole), as the appliance's head reassembly does. ARP packets are
+rebuilt from the bytes of tshark's ARP fields.
 
 Zeek's baseline logs and the suricata-verify test.yaml checks are further oracles where they
 give values. Differences that remain are listed in EXCEPTIONS, each with the evidence that
@@ -1105,16 +1106,90 @@ def check_suricata_dns_dig(path):
     return res
 
 
+# ------------------------------------------------------------------ ARP
+
+# tshark's names of the operations (packet-arp.c's op_vals), ours where they differ
+ARP_OP_NAMES = {"reverse request": "request-reverse", "reverse reply": "reply-reverse",
+                "Inverse request": "inarp-request", "Inverse reply": "inarp-reply",
+                "NAK": "arp-nak"}
+
+
+def arp_bytes(arp):
+    """The ARP packet as tshark cut it: its fields' bytes at their positions; None when a
+    byte is covered by no field."""
+    base, size = int(arp.get("pos")), int(arp.get("size"))
+    buf = [None] * size
+    for f in arp.iter("field"):
+        v, pos = f.get("value"), f.get("pos")
+        if not v or pos is None or f.get("hide") == "yes" or len(v) != 2 * int(f.get("size")):
+            continue
+        for i, b in enumerate(bytes.fromhex(v)):
+            if 0 <= int(pos) - base + i < size:
+                buf[int(pos) - base + i] = b
+    return None if None in buf else bytes(buf)
+
+
+def compare_arp(res, F, arp, got):
+    res.eq(F, "htype", got.get("htype"), kid(arp, "arp.hw.type", int))
+    res.eq(F, "ptype", got.get("ptype"), kid(arp, "arp.proto.type", hexint))
+    res.eq(F, "hlen", got.get("hlen"), kid(arp, "arp.hw.size", int))
+    res.eq(F, "plen", got.get("plen"), kid(arp, "arp.proto.size", int))
+    res.eq(F, "op", got.get("op"), kid(arp, "arp.opcode", int))
+    op = next((c for c in arp if c.get("name") == "arp.opcode"), None)
+    m = re.match(r"Opcode: (.*) \(\d+\)$", op.get("showname", "")) if op is not None else None
+    if m and not m.group(1).startswith("Unknown"):
+        res.eq(F, "op_name", got.get("op_name"), ARP_OP_NAMES.get(m.group(1), m.group(1)))
+    else:
+        res.eq(F, "op_name", got.get("op_name"), None)
+    for who, tw in (("sender", "src"), ("target", "dst")):
+        mac = kid(arp, "arp.%s.hw_mac" % tw)
+        res.eq(F, who + "_mac", got.get(who + "_mac"), mac)
+        if mac is None:
+            raw = next((c.get("value") for c in arp if c.get("name") == "arp.%s.hw" % tw),
+                       None)
+            res.eq(F, who + "_hw", got.get(who + "_hw"), raw if raw is not None else
+                   ("" if kid(arp, "arp.hw.size", int) == 0 else None))
+        ip = kid(arp, "arp.%s.proto_ipv4" % tw)
+        res.eq(F, who + "_ip", got.get(who + "_ip"), ip)
+        if ip is None:
+            raw = next((c.get("value") for c in arp if c.get("name") == "arp.%s.proto" % tw),
+                       None)
+            res.eq(F, who + "_proto", got.get(who + "_proto"), raw if raw is not None else
+                   ("" if kid(arp, "arp.proto.size", int) == 0 else None))
+    res.eq(F, "gratuitous", got.get("gratuitous", False),
+           deep(arp, "arp.isgratuitous", tbool, False))
+
+
+def check_arp(path, trace_packets):
+    res = Result(path, "arp")
+    skipped = 0
+    for frame, protos, _ in trace_packets:
+        arp = protos.get("arp")
+        if arp is None:
+            continue
+        data = arp_bytes(arp)
+        if data is None:
+            skipped += 1
+            continue
+        got, verdict = dissect("arp", data)
+        res.messages += 1
+        compare_verdict(res, frame, verdict, arp)
+        compare_arp(res, frame, arp, got)
+    if skipped:
+        res.notes.append("%d frames not rebuilt from tshark's fields" % skipped)
+    return [res]
+
+
 # ------------------------------------------------------------------ main
 
 CHECKERS = {"dns": check_dns, "http": check_http, "ntp": check_ntp, "dhcp": check_dhcp,
-            "ssdp": check_ssdp}
-ALL_FILTER = "dns || mdns || ntp || dhcp || ssdp || (http && tcp)"
+            "ssdp": check_ssdp, "arp": check_arp}
+ALL_FILTER = "dns || mdns || ntp || dhcp || ssdp || (http && tcp) || arp"
 
 
 def trace_packets(path):
     """One tshark pass over the trace: (frame, {layer: proto element}, packet element) of
-    every packet of the five protocols. Without HTTP body desegmentation tshark dissects a
+    every packet of the six protocols. Without HTTP body desegmentation tshark dissects a
     message's head as soon as its header block is complete, as the appliance does: a body
     cut by the capture does not hide the head."""
     opts = ["-o", "http.desegment_body:FALSE"] + SSDP_DECODE_AS.get(rel(path), [])
@@ -1133,7 +1208,7 @@ def run_trace(path):
     layers = set()
     for _, protos, _ in packets:
         layers |= set(protos)
-    present = layers & {"ntp", "dhcp", "ssdp"}
+    present = layers & {"ntp", "dhcp", "ssdp", "arp"}
     if layers & {"dns", "mdns"}:
         present.add("dns")
     if "http" in layers and "tcp" in layers:
