@@ -29,6 +29,7 @@ struct control {
 	struct pl_attr_store *attrs;
 	struct pl_devices *devices;
 	uint64_t attrs_lost; /* no memory to keep them */
+	uint64_t findings_lost; /* no memory to write them */
 	uint64_t records;
 	int write_error;
 };
@@ -79,17 +80,20 @@ write_record(struct control *c, const struct pl_flow_record *r)
 	struct pl_attr_list l[2];
 	pl_attr_store_take(c->attrs, r->worker, r->seq, l);
 	const struct pl_attr_list *o = &l[r->orig_side], *p = &l[!r->orig_side];
-	const char *first[2] = {o->n ? o->v[0].json : NULL,
-				p->n ? p->v[0].json : NULL};
-	const unsigned messages[2] = {o->n, p->n};
+	struct pl_flow_extra x = {
+		.attrs = {o->n ? o->v[0].json : NULL, p->n ? p->v[0].json : NULL},
+		.messages = {o->n, p->n},
+	};
 	if (r->key.family == PL_FAMILY_L2)
 		count_non_ip(c, r);
 	pl_devices_flow(c->devices, r);
-	if (c->flows &&
-	    pl_export_flow_json_msgs(c->flows, r, c->app->models, first,
-				     messages) &&
+	char *findings = pl_findings_of_flow(c->app, c->devices, r, l,
+					     &c->findings_lost);
+	x.findings = findings;
+	if (c->flows && pl_export_flow_json(c->flows, r, c->app->models, &x) &&
 	    !c->write_error)
 		c->write_error = errno;
+	free(findings);
 	pl_attr_list_free(&l[0]);
 	pl_attr_list_free(&l[1]);
 }
@@ -198,6 +202,8 @@ summary_json(struct control *c, const struct pl_lcore_stats *t,
 	json_object_set_new(at, "heads_lost", json_integer((json_int_t)t->heads_lost));
 	json_object_set_new(at, "dropped", json_integer((json_int_t)t->attrs_dropped));
 	json_object_set_new(at, "lost_no_memory", json_integer((json_int_t)c->attrs_lost));
+	json_object_set_new(at, "findings_lost_no_memory",
+			    json_integer((json_int_t)c->findings_lost));
 	json_object_set_new(at, "without_record",
 			    json_integer((json_int_t)pl_attr_store_count(c->attrs)));
 	json_object_set_new(at, "cycles_per_head",

@@ -23,11 +23,13 @@
 
 #include "device.h"
 #include "export.h"
+#include "policy.h"
 #include "protolens.h"
 
 struct pl_devices {
 	struct pl_app *app;
 	struct pl_device_table *table;
+	struct pl_device_rule *rules; /* the policy's, for compliance */
 	uint64_t latest_us;    /* latest packet time of the records */
 	uint64_t interval_us;  /* 0: at the end only */
 	uint64_t next_us;      /* time of the next export, 0 = not set */
@@ -50,9 +52,22 @@ pl_devices_create(struct pl_app *app)
 	struct pl_device_config c = {.max_devices = app->opt.max_devices,
 				     .top = app->opt.top,
 				     .oui = app->oui};
+	unsigned n = pl_policy_rule_count(app->policy);
+	d->rules = calloc(n + 1, sizeof(*d->rules));
+	if (d->rules == NULL) {
+		free(d);
+		return NULL;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct pl_rule_info *ri = pl_policy_rule(app->policy, i);
+		d->rules[i] = (struct pl_device_rule){ri->model, ri->id};
+	}
+	c.rules = d->rules;
+	c.nb_rules = n;
 	d->app = app;
 	d->table = pl_device_table_create(&c);
 	if (d->table == NULL) {
+		free(d->rules);
 		free(d);
 		return NULL;
 	}
@@ -70,6 +85,7 @@ pl_devices_free(struct pl_devices *d)
 		tel_devices = NULL;
 	pthread_mutex_unlock(&lock);
 	pl_device_table_free(d->table);
+	free(d->rules);
 	free(d);
 }
 
@@ -170,15 +186,17 @@ pl_devices_flow(struct pl_devices *d, const struct pl_flow_record *r)
 }
 
 int
-pl_devices_finding(struct pl_devices *d, const uint8_t mac[6],
-		   const char *proto, const char *rule, const char *severity,
-		   const char *value, const struct pl_flow_record *r)
+pl_devices_finding(struct pl_devices *d, const struct pl_flow_record *r,
+		   unsigned side, const struct pl_rule_info *rule,
+		   const char *value)
 {
 	char uid[PL_UID_LEN];
+	if (d == NULL)
+		return -ENOENT;
 	pl_export_uid(r->worker, r->seq, uid);
 	pthread_mutex_lock(&lock);
-	int rc = pl_device_add_finding(d->table, mac, proto, rule, severity,
-				       value, uid, r->first_us);
+	int rc = pl_device_add_finding(d->table, r, side, rule->model, rule->id,
+				       rule->severity, value, uid);
 	pthread_mutex_unlock(&lock);
 	return rc;
 }

@@ -33,6 +33,7 @@
 
 #include "device.h"
 #include "model.h"
+#include "policy.h"
 #include "protolens.h"
 
 volatile sig_atomic_t pl_quit;
@@ -386,6 +387,20 @@ main(int argc, char **argv)
 			fprintf(stderr, "protolens: %s\n", err);
 			return 1;
 		}
+		app.ciphers = pl_cipher_registry_load(app.opt.ciphersuites,
+						      app.opt.cipher_levels,
+						      err, sizeof(err));
+		if (app.ciphers == NULL) {
+			fprintf(stderr, "protolens: --cipher%s: %s\n",
+				app.opt.cipher_levels ? "-levels" : "suites", err);
+			return 1;
+		}
+		app.policy = pl_policy_create(app.models, app.ciphers, err,
+					      sizeof(err));
+		if (app.policy == NULL) {
+			fprintf(stderr, "protolens: %s\n", err);
+			return 1;
+		}
 	}
 
 	if (app.opt.pcap) {
@@ -469,6 +484,8 @@ main(int argc, char **argv)
 	rte_eth_dev_close(app.port);
 out:
 	rte_eal_cleanup();
+	pl_policy_free(app.policy);
+	pl_cipher_registry_free(app.ciphers);
 	pl_model_set_free(app.models);
 	pl_oui_free(app.oui);
 	free(app.cuts);

@@ -20,7 +20,7 @@ enum opt_id {
 	OPT_MODELS, OPT_INSPECT_PKTS, OPT_INSPECT_BYTES, OPT_INSPECT_ALL,
 	OPT_NO_INSPECT, OPT_HEAD_BYTES, OPT_HEAD_BUFFERS, OPT_ATTR_BLOBS,
 	OPT_NO_ATTRS, OPT_UDP_MESSAGES, OPT_MAX_DEVICES, OPT_EXPORT_INTERVAL,
-	OPT_TOP, OPT_OUI_DIR,
+	OPT_TOP, OPT_OUI_DIR, OPT_CIPHERSUITES, OPT_CIPHER_LEVELS,
 };
 
 struct opt_def {
@@ -107,6 +107,12 @@ static const struct opt_def defs[] = {
 	{OPT_OUI_DIR, "oui-dir", "DIR", 0, 0,
 	 "IEEE MAC registries (oui.csv, mam.csv, oui36.csv) for vendors "
 	 "(default /usr/share/ieee-data)"},
+	{OPT_CIPHERSUITES, "ciphersuites", "FILE", 0, 0,
+	 "cipher-suite registry the TLS checks rate suites with (default: "
+	 "the project's config/ciphersuites.csv)"},
+	{OPT_CIPHER_LEVELS, "cipher-levels", "SNAPSHOT", 0, 0,
+	 "which levels of the registry: 2026 (current ciphersuite.info, the "
+	 "default), 2021, or 2023 (the ProtoIoT paper's verdicts)"},
 	{OPT_QUIET, "quiet", NULL, 0, 0, "no summary on stdout"},
 	{OPT_HELP, "help", NULL, 0, 0, "this text"},
 };
@@ -204,6 +210,8 @@ apply(struct pl_options *o, const struct opt_def *d, const char *v,
 	case OPT_EXPORT_INTERVAL: o->export_interval = (uint32_t)x; break;
 	case OPT_TOP: o->top = (uint32_t)x; break;
 	case OPT_OUI_DIR: o->oui_dir = strdup(v); o->oui_dir_given = true; break;
+	case OPT_CIPHERSUITES: o->ciphersuites = strdup(v); break;
+	case OPT_CIPHER_LEVELS: o->cipher_levels = strdup(v); break;
 	case OPT_REPLAY: o->replay = true; break;
 	case OPT_QUIET: o->quiet = true; break;
 	case OPT_HELP: return 1;
@@ -295,6 +303,7 @@ pl_options_parse(struct pl_options *o, int argc, char **argv)
 		.export_interval = 300,
 		.top = 10,
 		.oui_dir = "/usr/share/ieee-data",
+		.ciphersuites = PL_CONFIG_DIR "/ciphersuites.csv",
 	};
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];

@@ -50,6 +50,8 @@ struct pl_options {
 	uint32_t top;          /**< entries of the report's top lists */
 	const char *oui_dir;   /**< IEEE registries */
 	bool oui_dir_given;    /**< a missing registry is then an error */
+	const char *ciphersuites;  /**< cipher-suite registry file */
+	const char *cipher_levels; /**< its snapshot; NULL: the current one */
 	bool replay;           /**< pcap mode: replay from memory forever */
 	bool quiet;
 };
@@ -150,10 +152,15 @@ struct pl_trace_cut {
 };
 
 struct pl_oui;
+struct pl_cipher_registry;
+struct pl_policy;
 
 struct pl_app {
 	struct pl_options opt;
 	struct pl_oui *oui;          /**< vendors; NULL when not loaded */
+	struct pl_cipher_registry *ciphers; /**< --ciphersuites, --cipher-levels */
+	struct pl_policy *policy;    /**< the models' best practices; NULL
+					  with --no-inspect */
 	struct pl_model_set *models; /**< NULL with --no-inspect */
 	uint16_t port;
 	bool pipeline;            /**< RX lcore feeds workers through rings */
@@ -323,15 +330,28 @@ void pl_devices_message(struct pl_devices *d, const struct pl_attr_msg *msg);
 /** Account an ended flow's traffic. */
 void pl_devices_flow(struct pl_devices *d, const struct pl_flow_record *r);
 
+struct pl_rule_info;
+
 /**
- * A finding of the best-practice checks against the device of mac in the
- * flow r.
- * @return 0, or a negative errno of pl_device_add_finding.
+ * A finding of flow r against the device of one of its sides (0: the
+ * originator, 1: the responder).
+ * @return 0, or a negative errno of pl_device_add_finding (-ENOENT: that
+ *         side is not a device).
  */
-int pl_devices_finding(struct pl_devices *d, const uint8_t mac[6],
-		       const char *proto, const char *rule,
-		       const char *severity, const char *value,
-		       const struct pl_flow_record *r);
+int pl_devices_finding(struct pl_devices *d, const struct pl_flow_record *r,
+		       unsigned side, const struct pl_rule_info *rule,
+		       const char *value);
+
+/**
+ * Check an ended flow's messages (lists, by key side) against the rules of
+ * its protocol, count the findings against the devices they concern, and
+ * give them as a JSON array text for the flow record.
+ * @return the text (malloc'ed), or NULL when there is none (or no memory:
+ *         counted in c_lost).
+ */
+char *pl_findings_of_flow(const struct pl_app *app, struct pl_devices *d,
+			  const struct pl_flow_record *r,
+			  const struct pl_attr_list lists[2], uint64_t *c_lost);
 
 /** Write devices.json if --export-interval has passed since the last. */
 void pl_devices_tick(struct pl_devices *d);

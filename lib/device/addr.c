@@ -108,3 +108,13 @@ pl_addr_is_nobody(const struct pl_addr *a)
 	v = ntohl(v);
 	return v == 0 || v == 0xffffffffu || (v >> 28) == 0xe;
 }
+
+bool
+pl_device_addr_routable(const struct pl_flow_key *k, unsigned side)
+{
+	struct pl_addr a;
+	if (k->family == PL_FAMILY_L2)
+		return false;
+	pl_addr_of_key(k, side, &a);
+	return !pl_addr_is_special(&a);
+}

@@ -70,11 +70,22 @@ const char *pl_oui_vendor(const struct pl_oui *o, const uint8_t mac[6],
 /** Hours kept in a device's time series (the most recent ones). */
 #define PL_DEVICE_HOURS_MAX 744
 
+/** A best-practice check, for the report's compliance matrix. */
+struct pl_device_rule {
+	const char *proto; /**< the protocol it checks */
+	const char *id;
+};
+
 struct pl_device_config {
 	uint32_t max_devices;      /**< 1.. ; past it, counted in dropped */
 	unsigned top;              /**< entries of the top-N lists (URIs,
 					remote services); 0 = all kept */
 	const struct pl_oui *oui;  /**< vendors; NULL for none */
+	/** The checks (kept by pointer: they must outlive the table); a
+	 * device passes each check of a protocol it spoke that it has no
+	 * finding of. */
+	const struct pl_device_rule *rules;
+	unsigned nb_rules;
 };
 
 /** An ended flow as control sees it. */
@@ -131,15 +142,23 @@ int pl_device_add_message(struct pl_device_table *t,
 			  const struct pl_device_msg *m);
 
 /**
- * A best-practice or privacy finding against the device of mac (issue 6's
- * checks): counted per rule, with first and last time, a few example flow
- * uids and the value that broke the rule.
- * @return 0, -ENOSPC (no device and the table is full), -ENOMEM.
+ * A best-practice or privacy finding of a flow against the device of one
+ * of its sides (call after pl_device_add_flow for that flow): counted per
+ * rule, with first and last time, a few example flow uids and the value
+ * that first broke the rule.
+ * @param side  0: the originator, 1: the responder
+ * @return 0; -ENOENT when that side is not a device (a group MAC, a remote
+ *         host behind a router, a side that never sent); -ENOMEM.
  */
-int pl_device_add_finding(struct pl_device_table *t, const uint8_t mac[6],
+int pl_device_add_finding(struct pl_device_table *t,
+			  const struct pl_flow_record *r, unsigned side,
 			  const char *proto, const char *rule,
 			  const char *severity, const char *value,
-			  const char *uid, uint64_t ts_us);
+			  const char *uid);
+
+/** Whether key side `side` of k has a routable (Internet) address: not
+ * private, link-local, multicast, documentation, ... (RFC 6890). */
+bool pl_device_addr_routable(const struct pl_flow_key *k, unsigned side);
 
 /**
  * Devices in the table (the gateway included), and devices that could not

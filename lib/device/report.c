@@ -236,6 +236,39 @@ findings_json(const struct pl_device *d)
 	return a;
 }
 
+static bool
+has_finding(const struct pl_device *d, const char *rule)
+{
+	for (unsigned i = 0; i < d->nb_findings; i++)
+		if (strcmp(d->findings[i].rule, rule) == 0)
+			return true;
+	return false;
+}
+
+/* Pass or fail per check of each protocol the device spoke, as the
+ * ProtoIoT paper's Table I marks them. */
+static json_t *
+compliance_json(const struct pl_device_table *t, const struct pl_device *d)
+{
+	json_t *o = json_object();
+	for (unsigned p = 0; p < d->nb_protos; p++) {
+		json_t *checks = NULL;
+		for (unsigned r = 0; r < t->cfg.nb_rules; r++) {
+			const struct pl_device_rule *rule = &t->cfg.rules[r];
+			if (strcmp(rule->proto, d->protos[p].name) != 0)
+				continue;
+			if (checks == NULL) {
+				checks = json_object();
+				json_object_set_new(o, rule->proto, checks);
+			}
+			json_object_set_new(checks, rule->id,
+					    json_string(has_finding(d, rule->id)
+							? "fail" : "pass"));
+		}
+	}
+	return o;
+}
+
 static json_t *
 device_json(const struct pl_device_table *t, const struct pl_device *d,
 	    const struct pl_device *gw, uint32_t group)
@@ -302,6 +335,7 @@ device_json(const struct pl_device_table *t, const struct pl_device *d,
 	json_object_set_new(o, "fingerprint", features_json(d, t->cfg.top));
 	json_object_set_new(o, "hourly", hourly_json(d));
 	json_object_set_new(o, "findings", findings_json(d));
+	json_object_set_new(o, "compliance", compliance_json(t, d));
 	json_object_set_new(o, "values_dropped", json_integer((json_int_t)dropped));
 	return o;
 }
@@ -426,6 +460,27 @@ pl_device_print(struct pl_device_table *t, FILE *f)
 					 ? "(locally administered)"
 					 : "-",
 			name ? name : "-", protos, *findings ? findings : "-");
+	}
+	bool header = false;
+	json_array_foreach(json_object_get(r, "devices"), i, d) {
+		const char *proto;
+		json_t *checks;
+		json_object_foreach(json_object_get(d, "compliance"), proto, checks) {
+			if (!header) {
+				fprintf(f, "\n%-17s  %-5s  %s\n", "DEVICE", "PROTO",
+					"CHECKS (pass, FAIL)");
+				header = true;
+			}
+			fprintf(f, "%-17s  %-5s ",
+				json_string_value(json_object_get(d, "mac")), proto);
+			const char *rule;
+			json_t *v;
+			json_object_foreach(checks, rule, v)
+				fprintf(f, " %s:%s", rule,
+					strcmp(json_string_value(v), "fail") == 0
+						? "FAIL" : "pass");
+			fputc('\n', f);
+		}
 	}
 	json_decref(r);
 }

@@ -182,14 +182,21 @@ pl_device_mac_parse(const char *s, uint8_t mac[6])
 }
 
 int
-pl_device_add_finding(struct pl_device_table *t, const uint8_t mac[6],
-		      const char *proto, const char *rule,
-		      const char *severity, const char *value,
-		      const char *uid, uint64_t ts_us)
+pl_device_add_finding(struct pl_device_table *t, const struct pl_flow_record *r,
+		      unsigned side, const char *proto, const char *rule,
+		      const char *severity, const char *value, const char *uid)
 {
-	struct pl_device *d = pl_device_lookup(t, mac, true);
-	if (d == NULL)
-		return (mac[0] & 1) ? -EINVAL : -ENOSPC;
+	struct pl_device *d = pl_device_lookup(t, r->mac[side], false);
+	if (d == NULL || r->pkts[side] == 0)
+		return -ENOENT;
+	if (r->key.family != PL_FAMILY_L2) {
+		struct pl_addr a;
+		pl_addr_of_key(&r->key, side == 0 ? r->orig_side : !r->orig_side,
+			       &a);
+		if (!pl_device_owns(d, &a))
+			return -ENOENT;
+	}
+	uint64_t ts_us = r->first_us;
 	struct pl_dev_finding *f = NULL;
 	for (unsigned i = 0; i < d->nb_findings; i++)
 		if (strcmp(d->findings[i].rule, rule) == 0)

@@ -33,31 +33,30 @@ int pl_export_community_id(const struct pl_flow_record *r, uint16_t seed,
 /** Stable, unique-per-run flow uid ("C" and base62), from worker and seq. */
 void pl_export_uid(unsigned worker, uint64_t seq, char out[PL_UID_LEN]);
 
+/** What control adds to a flow record besides the record itself. */
+struct pl_flow_extra {
+	/** The protocol's attributes of the originator's and the responder's
+	 * direction: the first message's JSON object text, NULL if none;
+	 * written as "<proto>":{"orig":..,"resp":..}, and for an L2 flow of
+	 * ether-type 0x0806 (ARP, no model) as "arp":{...} */
+	const char *attrs[2];
+	/** Messages dissected per direction ("orig_messages", "resp_messages"
+	 * beside a direction's attributes); 0: not written. */
+	unsigned messages[2];
+	/** The flow's findings: a JSON array text written as "findings", or
+	 * NULL for none. */
+	const char *findings;
+};
+
 /**
  * Write one flow record as a JSON object on one line.
  * @param models  the set the record's model indexes refer to; NULL when
  *                detection is off
- * @param attrs   the protocol's attributes of the originator's and the
- *                responder's direction: JSON object texts, each NULL if
- *                none; written as "<proto>":{"orig":..,"resp":..}, and
- *                for an L2 flow of ether-type 0x0806 (ARP, no model) as
- *                "arp":{"orig":..,"resp":..}
+ * @param x       attributes and findings; NULL for none
  * @return 0, or -EIO if the stream failed (errno is kept).
  */
 int pl_export_flow_json(FILE *f, const struct pl_flow_record *r,
 			const struct pl_model_set *models,
-			const char *const attrs[2]);
-
-/**
- * pl_export_flow_json, with attrs[i] the first of messages[i] messages
- * dissected in that direction: a direction with attributes also gets
- * "orig_messages" or "resp_messages" beside them. messages NULL: none
- * written, as pl_export_flow_json.
- * @return 0, or -EIO if the stream failed (errno is kept).
- */
-int pl_export_flow_json_msgs(FILE *f, const struct pl_flow_record *r,
-			     const struct pl_model_set *models,
-			     const char *const attrs[2],
-			     const unsigned messages[2]);
+			const struct pl_flow_extra *x);
 
 #endif /* PL_EXPORT_H */

@@ -106,8 +106,8 @@ write_attrs(FILE *f, const char *name, const char *const attrs[2],
 		fprintf(f, "%s\"%s\":%s", sep, dir[i], attrs[i]);
 		sep = ",";
 	}
-	for (int i = 0; messages && i < 2; i++)
-		if (attrs[i] != NULL)
+	for (int i = 0; i < 2; i++)
+		if (attrs[i] != NULL && messages[i] > 0)
 			fprintf(f, ",\"%s_messages\":%u", dir[i], messages[i]);
 	fputc('}', f);
 }
@@ -121,15 +121,7 @@ is_arp(const struct pl_flow_key *k)
 int
 pl_export_flow_json(FILE *f, const struct pl_flow_record *r,
 		    const struct pl_model_set *models,
-		    const char *const attrs[2])
-{
-	return pl_export_flow_json_msgs(f, r, models, attrs, NULL);
-}
-
-int
-pl_export_flow_json_msgs(FILE *f, const struct pl_flow_record *r,
-			 const struct pl_model_set *models,
-			 const char *const attrs[2], const unsigned messages[2])
+		    const struct pl_flow_extra *x)
 {
 	const struct pl_flow_key *k = &r->key;
 	char uid[PL_UID_LEN], cid[PL_COMMUNITY_ID_LEN];
@@ -187,13 +179,15 @@ pl_export_flow_json_msgs(FILE *f, const struct pl_flow_record *r,
 		fprintf(f, ",\"head_lost\":\"%s\"",
 			r->head_lost[0] ? (r->head_lost[1] ? "both" : "orig")
 					: "resp");
-	if (attrs && (attrs[0] || attrs[1])) {
+	if (x && (x->attrs[0] || x->attrs[1])) {
 		if (is_arp(k))
-			write_attrs(f, "arp", attrs, messages);
+			write_attrs(f, "arp", x->attrs, x->messages);
 		else if (r->app && models)
-			write_attrs(f, pl_model_name(models, r->app - 1u), attrs,
-				    messages);
+			write_attrs(f, pl_model_name(models, r->app - 1u),
+				    x->attrs, x->messages);
 	}
+	if (x && x->findings)
+		fprintf(f, ",\"findings\":%s", x->findings);
 	fprintf(f, ",\"end\":\"%s\"}\n", pl_flow_end_name(r->end));
 	return ferror(f) ? -EIO : 0;
 }

@@ -33,6 +33,16 @@ pl_model_std_port(const struct pl_model_set *s, unsigned model, uint16_t port)
 	return false;
 }
 
+const json_t *
+pl_model_rules(const struct pl_model_set *s, unsigned model, const char **file)
+{
+	if (s == NULL || model >= s->nb_models)
+		return NULL;
+	if (file)
+		*file = s->models[model].file;
+	return s->models[model].rules;
+}
+
 double
 pl_model_compile_ms(const struct pl_model_set *s)
 {

@@ -767,7 +767,8 @@ static int
 load_file(struct loader *l, const char *dir, const char *name)
 {
 	static const char *const known[] = {"info", "metadata", "contents",
-					    "attributes", NULL};
+					    "attributes", "best-practices",
+					    NULL};
 	char path[4096];
 	json_error_t je;
 	struct pl_model_set *set = l->set;
@@ -799,6 +800,13 @@ load_file(struct loader *l, const char *dir, const char *name)
 			rc = load_contents(l, root, idx, m);
 		if (!rc)
 			rc = load_attributes(l, root, m);
+		/* Checked by lib/policy, which knows what a rule says. */
+		json_t *bp = json_object_get(root, "best-practices");
+		if (!rc && bp && !json_is_array(bp))
+			rc = bad(l, "best-practices", "expected an array, found %s",
+				 type_name(bp));
+		else if (!rc && bp)
+			m->rules = json_incref(bp);
 	}
 	json_decref(root);
 	if (!rc)
@@ -922,8 +930,10 @@ pl_model_set_free(struct pl_model_set *s)
 {
 	if (s == NULL)
 		return;
-	for (unsigned i = 0; i < s->nb_models; i++)
+	for (unsigned i = 0; i < s->nb_models; i++) {
 		pl_model_attrs_free(&s->models[i]);
+		json_decref(s->models[i].rules);
+	}
 	for (unsigned i = 0; i < s->nb_matchers; i++)
 		if (s->matchers[i].kind == MATCHER_BYTES)
 			pl_bytes_free(&s->matchers[i].bytes);

@@ -67,6 +67,7 @@ struct pl_model {
 	unsigned nb_attrs;
 	bool has_attrs[2];        /**< per direction */
 	bool regex_attrs[2];      /**< a regex attribute in that direction */
+	json_t *rules;            /**< its best-practices array, or NULL */
 };
 
 enum matcher_kind { MATCHER_BYTES, MATCHER_REGEX };

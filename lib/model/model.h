@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 /** A set of byte values (bit b set: byte b belongs). */
 struct pl_byteset {
 	uint64_t w[4];
@@ -144,6 +146,15 @@ const char *pl_model_name(const struct pl_model_set *s, unsigned model);
 /** Whether port is one of the model's metadata server ports. */
 bool pl_model_std_port(const struct pl_model_set *s, unsigned model,
 		       uint16_t port);
+
+/**
+ * A model's `best-practices` section (docs/models.md), as loaded: checked
+ * to be an array, its rules are lib/policy's to compile.
+ * @param file  out (if not NULL): the model's file name, for messages
+ * @return the array (owned by the set), or NULL if the model has none.
+ */
+const json_t *pl_model_rules(const struct pl_model_set *s, unsigned model,
+			     const char **file);
 
 /** Milliseconds the last pl_model_set_load spent compiling. */
 double pl_model_compile_ms(const struct pl_model_set *s);

@@ -125,4 +125,83 @@ int pl_cipher_level_from_name(const char *name, enum pl_cipher_level *level);
 
 /* end cipher suites */
 
+/* Best-practice rules */
+
+#include <jansson.h>
+
+#include "model.h"
+
+/** A rule as declared (strings owned by the models or the policy). */
+struct pl_rule_info {
+	const char *id;        /**< unique over all models */
+	const char *model;     /**< the model it belongs to: "tls", ... */
+	const char *kind;      /**< "best-practice" or "privacy" */
+	const char *severity;  /**< info, low, medium, high, critical */
+	const char *reference; /**< RFC or guideline */
+	const char *text;      /**< what breaking it means */
+};
+
+struct pl_policy;
+
+/**
+ * Compile the `best-practices` sections of every model (docs/models.md,
+ * "Best practices").
+ * @param ciphers  the registry cipher-level conditions rate suites with;
+ *                 may be NULL when no rule has one
+ * @param err      receives "file: best-practices[i].member: what was
+ *                 expected, what was found" for the first bad rule
+ * @return the policy (possibly with no rule), or NULL with err set: a rule
+ *         that is not an object, lacks id, attribute, condition, severity,
+ *         reference or text, has an unknown member, an id used twice, an
+ *         unknown operator, select, direction, kind, severity, show or
+ *         context attribute, an operand of the wrong type, a path of more
+ *         than 4 names, more than 4 when clauses; or out of memory.
+ */
+struct pl_policy *pl_policy_create(const struct pl_model_set *models,
+				   const struct pl_cipher_registry *ciphers,
+				   char *err, size_t errlen);
+
+/** Free a policy; NULL is a no-op. */
+void pl_policy_free(struct pl_policy *p);
+
+/** Rules in the policy (0 for NULL). */
+unsigned pl_policy_rule_count(const struct pl_policy *p);
+
+/** Rule number `rule`, or NULL when out of range. */
+const struct pl_rule_info *pl_policy_rule(const struct pl_policy *p,
+					  unsigned rule);
+
+/** Whether rule number `rule` belongs to model number `model`. */
+bool pl_policy_rule_of(const struct pl_policy *p, unsigned rule,
+		       unsigned model);
+
+/** One dissected message of a flow, with what the rules may ask of its
+ * packet (@ttl, @peer, @destination). */
+struct pl_policy_msg {
+	const json_t *attrs; /**< the dissector's object */
+	bool from_orig;      /**< sent by the flow's originator */
+	bool peer_remote;    /**< the other side's address is routable */
+	uint8_t dst_cast;    /**< 0 unicast, 1 broadcast, 2 multicast */
+	uint8_t ttl;         /**< IP TTL or hop limit */
+};
+
+/** A broken rule in a flow. */
+struct pl_finding {
+	unsigned rule;     /**< index for pl_policy_rule */
+	bool from_orig;    /**< the offending message's direction */
+	char value[256];   /**< what broke it, as shown (up to 8 values) */
+};
+
+/**
+ * Check a flow classified as model against that model's rules: each rule
+ * is tested on the messages of its direction, in order, and gives at most
+ * one finding, from the first message that breaks it.
+ * @return findings written to out (at most max); never fails.
+ */
+unsigned pl_policy_check(const struct pl_policy *p, unsigned model,
+			 const struct pl_policy_msg *msgs, unsigned nb_msgs,
+			 struct pl_finding *out, unsigned max);
+
+/* end best-practice rules */
+
 #endif /* PL_POLICY_H */

@@ -96,14 +96,33 @@ sb_put(struct sbuf *s, const void *p, size_t n)
 	s->len += n;
 }
 
+/* Where the secrets of a URI were, for the privacy checks: "query:token",
+ * with the hash that replaced each. */
+#define URI_SECRETS_MAX 8
+struct uri_secrets {
+	struct {
+		const char *where; /* userinfo, path, query */
+		struct pl_span name;
+		char hash[9];
+	} v[URI_SECRETS_MAX];
+	unsigned n;
+};
+
 static void
-sb_redact(struct sbuf *s, const uint8_t *secret, size_t n)
+sb_redact(struct sbuf *s, const uint8_t *secret, size_t n,
+	  struct uri_secrets *sec, const char *where, struct pl_span name)
 {
 	static const char pfx[] = "<redacted:";
 	char tok[sizeof("<redacted:12345678>")];
 	size_t k = sizeof(pfx) - 1;
 	memcpy(tok, pfx, k);
 	pl_secret_hash(secret, n, tok + k); /* 8 hex digits and a NUL */
+	if (sec->n < URI_SECRETS_MAX) {
+		sec->v[sec->n].where = where;
+		sec->v[sec->n].name = name;
+		memcpy(sec->v[sec->n].hash, tok + k, 9);
+		sec->n++;
+	}
 	k += 8;
 	tok[k++] = '>';
 	if (s->cut || k > sizeof(s->b) - s->len) {
@@ -111,6 +130,27 @@ sb_redact(struct sbuf *s, const uint8_t *secret, size_t n)
 		return;
 	}
 	sb_put(s, tok, k);
+}
+
+/* An API key as a path segment (/api/KEY/..., as the Hue bridge's REST
+ * API has it): 16 or more letters, digits, '-' or '_', with both a letter
+ * and a digit, so that ordinary words and numbers stay. */
+static bool
+key_like(const uint8_t *p, size_t n)
+{
+	bool letter = false, digit = false;
+	if (n < 16)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+		if (c >= '0' && c <= '9')
+			digit = true;
+		else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+			letter = true;
+		else if (c != '-' && c != '_')
+			return false;
+	}
+	return letter && digit;
 }
 
 /*
@@ -121,8 +161,9 @@ sb_redact(struct sbuf *s, const uint8_t *secret, size_t n)
  * in s.
  */
 static bool
-redact_uri(struct pl_span u, struct sbuf *s)
+redact_uri(struct pl_span u, struct sbuf *s, struct uri_secrets *sec)
 {
+	static const struct pl_span no_name = {(const uint8_t *)"", 0};
 	bool any = false;
 	size_t i = 0, copied = 0;
 	/* scheme "://" authority: userinfo "user:password@" */
@@ -149,14 +190,17 @@ redact_uri(struct pl_span u, struct sbuf *s)
 		if (colon && colon + 1 < at) {
 			size_t pw = (size_t)(colon + 1 - u.p);
 			sb_put(s, u.p, pw);
-			sb_redact(s, colon + 1, (size_t)(at - colon - 1));
+			sb_redact(s, colon + 1, (size_t)(at - colon - 1), sec,
+				  "userinfo", (struct pl_span){u.p + a,
+				  (size_t)(colon - u.p) - a});
 			copied = (size_t)(at - u.p);
 			any = true;
 		} else if (at && !colon && at > u.p + a) {
 			/* a user name alone is often a token:
 			 * https://TOKEN@host/ */
 			sb_put(s, u.p, a);
-			sb_redact(s, u.p + a, (size_t)(at - u.p) - a);
+			sb_redact(s, u.p + a, (size_t)(at - u.p) - a, sec,
+				  "userinfo", no_name);
 			copied = (size_t)(at - u.p);
 			any = true;
 		}
@@ -164,6 +208,32 @@ redact_uri(struct pl_span u, struct sbuf *s)
 	}
 	const uint8_t *q =
 		i < u.len ? memchr(u.p + i, '?', u.len - i) : NULL;
+	/* Path segments: the one after an "api" segment, if key-like. */
+	size_t path_end = q ? (size_t)(q - u.p) : u.len;
+	for (size_t k = i; k < path_end;) {
+		while (k < path_end && u.p[k] == '/')
+			k++;
+		size_t end = k;
+		while (end < path_end && u.p[end] != '/' && u.p[end] != '#')
+			end++;
+		struct pl_span seg = {u.p + k, end - k};
+		if (end < path_end && u.p[end] == '#')
+			break;
+		if (pl_span_ieq(seg, "api") && end < path_end) {
+			size_t v = end + 1, vend = v;
+			while (vend < path_end && u.p[vend] != '/' &&
+			       u.p[vend] != '#')
+				vend++;
+			if (key_like(u.p + v, vend - v)) {
+				sb_put(s, u.p + copied, v - copied);
+				sb_redact(s, u.p + v, vend - v, sec, "path", seg);
+				copied = vend;
+				any = true;
+			}
+			end = vend;
+		}
+		k = end;
+	}
 	if (q) {
 		size_t k = (size_t)(q - u.p) + 1;
 		while (k < u.len && u.p[k] != '#') {
@@ -177,7 +247,8 @@ redact_uri(struct pl_span u, struct sbuf *s)
 				if (secret_name(name)) {
 					size_t v = (size_t)(eq + 1 - u.p);
 					sb_put(s, u.p + copied, v - copied);
-					sb_redact(s, eq + 1, end - v);
+					sb_redact(s, eq + 1, end - v, sec,
+						  "query", name);
 					copied = end;
 					any = true;
 				}
@@ -194,9 +265,11 @@ static void
 write_uri(struct pl_attrs *out, struct pl_span uri)
 {
 	struct sbuf s;
+	struct uri_secrets sec;
 	s.len = 0;
 	s.cut = false;
-	if (!redact_uri(uri, &s)) {
+	sec.n = 0;
+	if (!redact_uri(uri, &s, &sec)) {
 		pl_attrs_str(out, "uri", uri.p, uri.len);
 		return;
 	}
@@ -204,6 +277,23 @@ write_uri(struct pl_attrs *out, struct pl_span uri)
 	pl_attrs_bool(out, "uri_redacted", true);
 	if (s.cut)
 		pl_attrs_bool(out, "uri_truncated", true);
+	/* "where:name:hash" for each: a parameter name is the client's,
+	 * never a secret, and says what kind of secret it was. */
+	pl_attrs_array(out, "uri_secrets");
+	for (unsigned i = 0; i < sec.n; i++) {
+		char buf[96];
+		size_t n = strlen(sec.v[i].where), k = sec.v[i].name.len;
+		if (k > 48)
+			k = 48;
+		memcpy(buf, sec.v[i].where, n);
+		buf[n++] = ':';
+		memcpy(buf + n, sec.v[i].name.p, k);
+		n += k;
+		buf[n++] = ':';
+		memcpy(buf + n, sec.v[i].hash, 8);
+		pl_attrs_str(out, NULL, buf, n + 8);
+	}
+	pl_attrs_end(out);
 }
 
 /* Authorization: scheme, whether a credential follows it, its hash. */

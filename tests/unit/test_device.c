@@ -454,19 +454,41 @@ Test(device, randomised_macs_linked_by_dhcp)
 
 Test(device, findings_counted_per_rule)
 {
-	struct pl_device_table *t = table(4);
-	cr_assert_eq(pl_device_add_finding(t, DEV, "tls", "tls-old", "high",
-					   "TLS 1.0", "Cabc", 2000000), 0);
-	cr_assert_eq(pl_device_add_finding(t, DEV, "tls", "tls-old", "high",
-					   "TLS 1.1", "Cdef", 1000000), 0);
-	cr_assert_eq(pl_device_add_finding(t, BCAST, "tls", "x", "low", "",
-					   "C", 1), -EINVAL);
+	static const struct pl_device_rule rules[] = {
+		{"tls", "tls-old"}, {"tls", "tls-weak"}, {"http", "http-basic"}};
+	struct pl_device_config c = {.max_devices = 4, .rules = rules,
+				     .nb_rules = 3};
+	struct pl_device_table *t = pl_device_table_create(&c);
+	cr_assert_not_null(t);
+	struct pl_flow_record r = record(DEV, "192.168.1.10", 40000, GW,
+					 "52.1.2.3", 443, 6, 2000000);
+	add(t, &r, "tls", true, NULL, NULL);
+	cr_assert_eq(pl_device_add_finding(t, &r, 0, "tls", "tls-old", "high",
+					   "TLS 1.0", "Cabc"), 0);
+	struct pl_flow_record r2 = r;
+	r2.first_us = 1000000;
+	cr_assert_eq(pl_device_add_finding(t, &r2, 0, "tls", "tls-old", "high",
+					   "TLS 1.1", "Cdef"), 0);
+	/* The responder is a remote host... until the gateway is known, its
+	 * MAC's: a group MAC never is a device. */
+	struct pl_flow_record m = record(DEV, "192.168.1.10", 1900, BCAST,
+					 "239.255.255.250", 1900, 17, 1);
+	add(t, &m, "ssdp", true, NULL, NULL);
+	cr_assert_eq(pl_device_add_finding(t, &m, 1, "ssdp", "x", "low", "",
+					   "C"), -ENOENT);
 	json_t *d = device_of(t, DEV);
 	json_t *f = json_array_get(json_object_get(d, "findings"), 0);
 	cr_assert_eq(json_integer_value(json_object_get(f, "count")), 2);
 	cr_assert_str_eq(json_string_value(json_object_get(f, "value")), "TLS 1.0");
 	cr_assert_eq(json_real_value(json_object_get(f, "first_seen")), 1.0);
 	cr_assert_eq(json_array_size(json_object_get(f, "example_uids")), 2);
+	/* Compliance: the device spoke TLS and SSDP, not HTTP. */
+	json_t *comp = json_object_get(d, "compliance");
+	cr_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(comp, "tls"), "tls-old")), "fail");
+	cr_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(comp, "tls"), "tls-weak")), "pass");
+	cr_assert_null(json_object_get(comp, "http"));
 	json_decref(d);
 	pl_device_table_free(t);
 }
