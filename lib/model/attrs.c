@@ -435,6 +435,15 @@ static void
 put_value(struct pl_attrs *out, const struct pl_attr *a, const char *key,
 	  const uint8_t *v, size_t n)
 {
+	/* A URI may carry secrets in its query or path: the same redaction
+	 * as the native HTTP dissector's, before it is written in any form. */
+	char redacted[4096];
+	size_t rn = a->uri ? pl_http_redact_uri(v, n, redacted, sizeof(redacted))
+			   : 0;
+	if (rn > 0) {
+		v = (const uint8_t *)redacted;
+		n = rn;
+	}
 	if (a->secret)
 		pl_attrs_secret(out, key, v, n);
 	else if (a->string)

@@ -718,6 +718,7 @@ load_attributes(struct loader *l, const json_t *root, struct pl_model *m)
 		if (a->name == NULL)
 			return bad(l, path, "out of memory");
 		a->secret = names_a_secret(nm);
+		a->uri = strcasestr(nm, "uri") || strcasestr(nm, "url");
 		const char *d = json_string_value(dt);
 		if (strcasecmp(d, "BYTES") == 0)
 			a->string = false;

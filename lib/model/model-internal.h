@@ -43,6 +43,7 @@ struct pl_attr {
 	uint8_t dir;
 	bool string;     /* data-type STRING, else BYTES (hex) */
 	bool secret;     /* a credential by its name: only hashed */
+	bool uri;        /* a URI or URL by its name: secrets redacted */
 	uint8_t name_id; /* first attribute of this direction with this name */
 	/* range: seek-pattern-from; tlv: seek-pattern (both optional) */
 	bool has_seek;

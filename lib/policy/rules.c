@@ -339,9 +339,9 @@ load_rule(struct ctx *c, struct pl_policy *p, const json_t *o, unsigned model,
 	int rc, k = 0;
 	const char *s;
 
+	memset(r, 0, sizeof(*r));
 	if (!json_is_object(o))
 		return bad(c, NULL, "expected an object, found %s", type_name(o));
-	memset(r, 0, sizeof(*r));
 	r->model = model;
 	r->info.model = model_name;
 	if ((rc = load_string(c, o, "id", true, &r->info.id)))

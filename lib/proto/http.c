@@ -261,6 +261,21 @@ redact_uri(struct pl_span u, struct sbuf *s, struct uri_secrets *sec)
 	return any;
 }
 
+size_t
+pl_http_redact_uri(const uint8_t *p, size_t len, char *out, size_t cap)
+{
+	struct sbuf s;
+	struct uri_secrets sec;
+	s.len = 0;
+	s.cut = false;
+	sec.n = 0;
+	if (cap == 0 || !redact_uri((struct pl_span){p, len}, &s, &sec))
+		return 0;
+	size_t n = s.len < cap ? s.len : cap;
+	memcpy(out, s.b, n);
+	return n;
+}
+
 static void
 write_uri(struct pl_attrs *out, struct pl_span uri)
 {

@@ -150,6 +150,14 @@ enum pl_dissect_result pl_dns_dissect_tcp(const uint8_t *p, size_t len,
  * written, only whether one is present and a short hash. */
 enum pl_dissect_result pl_http_dissect(const uint8_t *p, size_t len,
 				       struct pl_attrs *out);
+/**
+ * A URI with its secrets replaced as pl_http_dissect writes it (userinfo,
+ * /api/<key>/ path segments, secret-looking query values become
+ * <redacted:HASH>), for other writers of URIs (the models' attributes).
+ * @return the length written to out (at most cap: a longer result is cut),
+ *         or 0 when the URI holds no secret (out untouched).
+ */
+size_t pl_http_redact_uri(const uint8_t *p, size_t len, char *out, size_t cap);
 /* end HTTP */
 
 /* NTP */

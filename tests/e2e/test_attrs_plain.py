@@ -490,6 +490,19 @@ def redact_uri(uri):
         elif userinfo:  # a user name alone is often a token
             out = m.group(1) + b"<redacted:" + short_hash(userinfo).encode() + b">" + rest
             any_ = True
+    # an API key as the path segment after "api" (/api/<key>/..., the Hue bridge's)
+    m = re.match(rb"^[^/?]*://[^/?#]*", out)
+    start = m.end() if m else 0
+    q = out.find(b"?")
+    end = q if q >= 0 else len(out)
+    segs = out[start:end].split(b"/")
+    for i in range(len(segs) - 1):
+        v = segs[i + 1]
+        if (segs[i].lower() == b"api" and b"#" not in v and re.fullmatch(rb"[A-Za-z0-9_-]{16,}", v)
+                and re.search(rb"[A-Za-z]", v) and re.search(rb"[0-9]", v)):
+            segs[i + 1] = b"<redacted:" + short_hash(v).encode() + b">"
+            any_ = True
+    out = out[:start] + b"/".join(segs) + out[end:]
     q = out.find(b"?")
     if q >= 0:
         frag = out.find(b"#", q)
