@@ -3,9 +3,11 @@
 
 Every trace is run twice, with the project's models and with the published ones
 (../shared/protoiot/models, whose attributes give each direction a "model" member), and
-every document of every output file listed in OUTPUTS is validated. The schemas are
-checked as schemas, and a negative control makes sure they reject what they must: a
-permissive or empty schema cannot pass.
+every document of every output file listed in OUTPUTS is validated; a valid devices.json
+is also checked for what a schema cannot say (devices_consistency: per device, the
+protocols' flows sum to traffic.flows; every linked id is a link holding that MAC; ...).
+The schemas are checked as schemas, and a negative control makes sure they reject what
+they must: a permissive or empty schema cannot pass.
 
 Needs Debian's python3-jsonschema (tools/install-deps.sh), hence /usr/bin/python3.
 Usage: test_schema.py PROTOLENS SHARED_DIR SOURCE_ROOT
@@ -32,6 +34,7 @@ MODELS = os.path.join(common.SHARED, "protoiot", "models")
 OUTPUTS = [
     ("flows.jsonl", "flows.schema.json", True),
     ("summary.json", "summary.schema.json", False),
+    ("devices.json", "devices.schema.json", False),
 ]
 
 MAX_SHOWN = 3  # validation errors shown per failing check
@@ -108,15 +111,113 @@ def file_problems(validator, path, per_line):
     return n, problems
 
 
+def devices_consistency(doc, summary=None):
+    """What a schema cannot say about devices.json: sums and references across members.
+    [problem text, ...]; summary, if given, is the run's summary.json."""
+    out = []
+    if not isinstance(doc, dict) or not isinstance(doc.get("devices"), list):
+        return ["no devices array"]
+    devs = [d for d in doc["devices"] if isinstance(d, dict)]
+    links = {l.get("id"): l for l in doc.get("links", []) if isinstance(l, dict)}
+    macs = [d.get("mac") for d in devs]
+    if len(set(macs)) != len(macs):
+        out.append("a MAC is listed twice")
+    if doc.get("devices_count") != len(devs):
+        out.append("devices_count %r, %d devices listed" % (doc.get("devices_count"), len(devs)))
+    gws = [d.get("mac") for d in devs if d.get("role") == "gateway"]
+    if gws != ([doc["gateway"]] if doc.get("gateway") else []):
+        out.append("gateway %r, devices with the gateway role %r" % (doc.get("gateway"), gws))
+    ids = list(links)
+    if ids != ["L%d" % (i + 1) for i in range(len(ids))]:
+        out.append("links are not numbered L1, L2, ... in order: %r" % ids)
+    for d in devs:
+        where = "device %s" % d.get("mac")
+        t = d.get("traffic", {})
+        protos = d.get("protocols", [])
+        flows = sum(p.get("flows", 0) for p in protos)
+        if flows != t.get("flows"):
+            out.append("%s: protocols sum to %d flows, traffic.flows is %r"
+                       % (where, flows, t.get("flows")))
+        for p in protos:
+            for k in ("flows", "packets", "bytes"):
+                split = p.get("std_port", {}).get(k, 0) + p.get("other_port", {}).get(k, 0)
+                if split != p.get(k):
+                    out.append("%s: protocol %s: %s %r, std_port + other_port %d"
+                               % (where, p.get("protocol"), k, p.get(k), split))
+        names = {p.get("protocol") for p in protos}
+        for h in d.get("hourly", []):
+            hp = h.get("protocols", {})
+            if sum(hp.values()) != h.get("bytes"):
+                out.append("%s: hour %r: protocols sum to %d bytes, bytes is %r"
+                           % (where, h.get("start"), sum(hp.values()), h.get("bytes")))
+            if set(hp) - names:
+                out.append("%s: hour %r: protocols %r not in the device's protocols"
+                           % (where, h.get("start"), sorted(set(hp) - names)))
+        findings = d.get("findings", [])
+        rules = [f.get("rule") for f in findings]
+        if len(set(rules)) != len(rules):
+            out.append("%s: a finding rule is listed twice" % where)
+        compliance = d.get("compliance", {})
+        if set(compliance) - names:
+            out.append("%s: compliance of protocols it did not speak: %r"
+                       % (where, sorted(set(compliance) - names)))
+        for proto, checks in compliance.items():
+            for rule, verdict in checks.items():
+                if (verdict == "fail") != (rule in rules):
+                    out.append("%s: compliance %s %s is %r, %s finding" % (
+                        where, proto, rule, verdict, "a" if rule in rules else "no"))
+        for f in findings:
+            if f.get("protocol") in compliance and f.get("rule") not in compliance[f["protocol"]]:
+                out.append("%s: finding %s is not in its protocol's compliance"
+                           % (where, f.get("rule")))
+        if "linked" in d:
+            if d["linked"] not in links:
+                out.append("%s: linked %r is not in links" % (where, d["linked"]))
+            elif d.get("mac") not in links[d["linked"]].get("macs", []):
+                out.append("%s: not among the MACs of its link %s" % (where, d["linked"]))
+    linked = {d.get("mac"): d.get("linked") for d in devs}
+    for i, l in links.items():
+        for m in l.get("macs", []):
+            if linked.get(m) != i:
+                out.append("link %s: %s is %s" % (
+                    i, m, "not a device" if m not in linked else "linked %r" % linked[m]))
+        for e in l.get("evidence", []):
+            if isinstance(e.get("macs"), int) and e["macs"] > len(l.get("macs", [])):
+                out.append("link %s: evidence shared by %d MACs of %d"
+                           % (i, e["macs"], len(l.get("macs", []))))
+    if isinstance(summary, dict) and isinstance(summary.get("devices"), dict):
+        s = summary["devices"]
+        if (s.get("devices"), s.get("dropped")) != (len(devs), doc.get("devices_dropped")):
+            out.append("summary.json devices %r, dropped %r; devices.json %d devices, %r dropped"
+                       % (s.get("devices"), s.get("dropped"), len(devs),
+                          doc.get("devices_dropped")))
+    return out
+
+
+def read_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return parse(f.read())
+    except (OSError, ValueError):
+        return None
+
+
 def run_and_validate(validators, trace, extra):
     r = common.run_pcap(trace, *extra, timeout=300)
     if r.rc != 0:
         return None, ["protolens failed: " + r.describe()], None
-    counts, problems = [], []
+    counts, problems, valid = [], [], set()
     for fname, sname, per_line in OUTPUTS:
         n, p = file_problems(validators[sname], os.path.join(r.out, fname), per_line)
         counts.append("%d in %s" % (n, fname))
         problems += ["%s %s" % (fname, x) for x in p]
+        if n and not p:
+            valid.add(fname)
+    if "devices.json" in valid:  # the checks below assume the schema's types
+        devices = read_json(os.path.join(r.out, "devices.json"))
+        summary = read_json(os.path.join(r.out, "summary.json"))
+        problems += ["devices.json: " + x for x in devices_consistency(
+            devices, summary if "summary.json" in valid else None)]
     return ", ".join(counts), problems, r.out
 
 
@@ -211,6 +312,110 @@ BROKEN_SUMMARY = [
 ]
 
 
+# Applied to the devices.json of the lab.pcap run: (what is broken, change, JSON path).
+# The lab's first device is 02:00:5e:10:00:01, locally administered, linked L1, with DNS
+# queries, HTTP URIs, TLS, one hour of traffic and findings (FINDING is added if it has
+# none, so that the findings are always tested).
+FINDING = {"rule": "tls-client-max-version", "protocol": "tls", "severity": "high",
+           "count": 2, "first_seen": 1795565304.367118, "last_seen": 1795565304.569878,
+           "example_uids": ["C01JkLVHKOj0", "CYvvOVb4IqzE"], "value": "TLS 1.1"}
+D0 = ["devices", 0]
+
+
+def with_lab_finding(doc):
+    d = doc["devices"][0]
+    if not d["findings"]:
+        d["findings"].append(copy.deepcopy(FINDING))
+        d["compliance"].setdefault(FINDING["protocol"], {})[FINDING["rule"]] = "fail"
+
+
+def delete_at(path):
+    def change(doc):
+        *head, last = path
+        for k in head:
+            doc = doc[k]
+        del doc[last]
+    return change
+
+
+BROKEN_DEVICES = [
+    ("a bad MAC", set_path(D0 + ["mac"], "02:00:5e:10:00:0g"), "$.devices[0].mac"),
+    ("a group MAC", set_path(D0 + ["mac"], "03:00:5e:10:00:01"), "$.devices[0].mac"),
+    ("a vendor that is a number", set_path(D0 + ["vendor"], 42), "$.devices[0].vendor"),
+    ("a vendor for a locally administered MAC", set_path(D0 + ["vendor"], "Acme"),
+     "$.devices[0].vendor"),
+    ("an unknown vendor registry", set_path(D0 + ["vendor_registry"], "CID"),
+     "$.devices[0].vendor_registry"),
+    ("a missing traffic member", delete_at(D0 + ["traffic"]), "$.devices[0]"),
+    ("a traffic counter below zero", set_path(D0 + ["traffic", "bytes_sent"], -1),
+     "$.devices[0].traffic.bytes_sent"),
+    ("an unknown role", set_path(D0 + ["role"], "router"), "$.devices[0].role"),
+    ("a malformed linked id", set_path(D0 + ["linked"], "1"), "$.devices[0].linked"),
+    ("a name count of 0", set_path(D0 + ["names", 0, "count"], 0),
+     "$.devices[0].names[0].count"),
+    ("an IPv6 address said to be IPv4", set_path(D0 + ["addresses", 0, "address"], "fe80::1"),
+     "$.devices[0].addresses[0].address"),
+    ("an unknown address source", set_path(D0 + ["addresses", 0, "sources"], ["lldp"]),
+     "$.devices[0].addresses[0].sources[0]"),
+    ("a fingerprint value list entry without count",
+     delete_at(D0 + ["fingerprint", "dns", "queries", 0, "count"]),
+     "$.devices[0].fingerprint.dns.queries[0]"),
+    ("an undocumented fingerprint key", set_path(D0 + ["fingerprint", "dns", "answers"], []),
+     "$.devices[0].fingerprint.dns"),
+    ("an empty fingerprint value list", set_path(D0 + ["fingerprint", "dns", "queries"], []),
+     "$.devices[0].fingerprint.dns.queries"),
+    ("a password in an HTTP URI in clear",
+     set_path(D0 + ["fingerprint", "http", "uris", 0, "value"], "/login?user=bob&pass=hunter2"),
+     "$.devices[0].fingerprint.http.uris[0].value"),
+    ("an hour that does not start on the hour",
+     lambda d: d["devices"][0]["hourly"][0].update(start=d["devices"][0]["hourly"][0]["start"] + 1),
+     "$.devices[0].hourly[0].start"),
+    ("a standard port for traffic of no protocol",
+     lambda d: d["devices"][0]["protocols"].insert(0, {
+         "protocol": "other", "flows": 1, "packets": 1, "bytes": 60,
+         "std_port": {"flows": 1, "packets": 1, "bytes": 60},
+         "other_port": {"flows": 0, "packets": 0, "bytes": 0}}),
+     "$.devices[0].protocols[0].std_port.flows"),
+    ("a finding with 4 example uids",
+     set_path(D0 + ["findings", 0, "example_uids"],
+              ["CDolzNQrzaU2", "CxGhOV3XGDZ8", "CDolzNQrzaU3", "CDolzNQrzaU4"]),
+     "$.devices[0].findings[0].example_uids"),
+    ("a finding of count 2 with one example uid",
+     lambda d: d["devices"][0]["findings"][0].update(count=2, example_uids=["CDolzNQrzaU2"]),
+     "$.devices[0].findings[0].example_uids"),
+    ("an unknown finding severity", set_path(D0 + ["findings", 0, "severity"], "severe"),
+     "$.devices[0].findings[0].severity"),
+    # (rule ids without '-': jsonschema versions spell such a JSON path differently)
+    ("a compliance verdict other than pass or fail",
+     lambda d: d["devices"][0]["compliance"].update(tls={"tls_max": "ok"}),
+     "$.devices[0].compliance.tls.tls_max"),
+    ("a failed check without findings",
+     lambda d: d["devices"][0].update(findings=[], compliance={"tls": {"tls_max": "fail"}}),
+     "$.devices[0].compliance.tls.tls_max"),
+    ("a finding with a bad uid", set_path(D0 + ["findings", 0, "example_uids", 1], "C123"),
+     "$.devices[0].findings[0].example_uids[1]"),
+    ("a link with one MAC", lambda d: d["links"][0]["macs"].pop(), "$.links[0].macs"),
+    ("an unknown link evidence kind", set_path(["links", 0, "evidence", 0, "kind"], "mdns_name"),
+     "$.links[0].evidence[0].kind"),
+    ("a gateway no device is", set_path(["gateway"], "02:00:5e:10:00:09"), "$.devices"),
+    ("version 2", set_path(["version"], 2), "$.version"),
+    ("an undocumented member", set_path(["uptime"], 1), "$"),
+]
+
+# The checks of devices_consistency on the same document: (what is broken, change).
+INCONSISTENT_DEVICES = [
+    ("protocol flows that do not sum to traffic.flows",
+     lambda d: d["devices"][0]["traffic"].update(flows=d["devices"][0]["traffic"]["flows"] + 1)),
+    ("a linked id that is not in links", set_path(D0 + ["linked"], "L9")),
+    ("a MAC of a link that is not linked to it", delete_at(D0 + ["linked"])),
+    ("devices_count not the devices listed",
+     lambda d: d.update(devices_count=d["devices_count"] + 1)),
+    ("a finding whose check passes",
+     lambda d: d["devices"][0]["compliance"][d["devices"][0]["findings"][0]["protocol"]].update(
+         {d["devices"][0]["findings"][0]["rule"]: "pass"})),
+]
+
+
 def rejects(checks, validator, base_name, base, broken_docs):
     """base must pass; each broken copy must fail with an error at its path."""
     p = doc_problems(validator, base)
@@ -246,6 +451,23 @@ def negative_control_summary(checks, validators, out_dir):
             [(name, broken(base, change), path) for name, change, path in BROKEN_SUMMARY])
 
 
+def negative_control_devices(checks, validators, out_dir):
+    if out_dir is None:
+        checks.check("negative control: devices.json of lab.pcap", False, "no run")
+        return
+    with open(os.path.join(out_dir, "devices.json")) as f:
+        base = json.load(f)
+    base = broken(base, with_lab_finding)
+    rejects(checks, validators["devices.schema.json"], "lab.pcap devices", base,
+            [(name, broken(base, change), path) for name, change, path in BROKEN_DEVICES])
+    p = devices_consistency(base)
+    checks.check("negative control: the lab.pcap devices are consistent", not p,
+                 "; ".join(p[:MAX_SHOWN]))
+    for name, change in INCONSISTENT_DEVICES:
+        checks.check("negative control: lab.pcap devices inconsistency found: %s" % name,
+                     devices_consistency(broken(base, change)) != [], "not found")
+
+
 def main():
     checks = common.Checks()
     try:
@@ -274,6 +496,7 @@ def main():
             detail += "; ... %d more" % (len(problems) - MAX_SHOWN)
         checks.check("%s: %s valid" % (name, counts or "outputs"), not problems, detail)
     negative_control_summary(checks, validators, lab_out)
+    negative_control_devices(checks, validators, lab_out)
     checks.done()
 
 
