@@ -64,7 +64,7 @@ take_attrs(struct control *c, struct pl_worker *w)
 		n = rte_ring_sc_dequeue_burst(w->attrs, (void **)msgs,
 					      RECORD_BURST, NULL);
 		for (unsigned i = 0; i < n; i++) {
-			pl_devices_message(c->devices, msgs[i]);
+			pl_devices_message(c->devices, w->id, msgs[i]);
 			if (pl_attr_store_put(c->attrs, w->id, msgs[i]) != 0)
 				c->attrs_lost++;
 		}

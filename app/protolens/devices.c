@@ -62,6 +62,9 @@ pl_devices_create(struct pl_app *app)
 		const struct pl_rule_info *ri = pl_policy_rule(app->policy, i);
 		d->rules[i] = (struct pl_device_rule){ri->model, ri->id};
 	}
+	/* The device table's own check, on every device's HTTP requests. */
+	if (app->models)
+		d->rules[n++] = (struct pl_device_rule){"http", PL_DEVICE_POLL_RULE};
 	c.rules = d->rules;
 	c.nb_rules = n;
 	d->app = app;
@@ -142,8 +145,10 @@ proto_of(const struct pl_app *app, const struct pl_flow_key *k, unsigned app_id,
 }
 
 void
-pl_devices_message(struct pl_devices *d, const struct pl_attr_msg *msg)
+pl_devices_message(struct pl_devices *d, unsigned worker,
+		   const struct pl_attr_msg *msg)
 {
+	char uid[PL_UID_LEN];
 	bool std;
 	if (d == NULL)
 		return;
@@ -162,7 +167,9 @@ pl_devices_message(struct pl_devices *d, const struct pl_attr_msg *msg)
 		.orig_side = msg->orig_side,
 		.ttl = msg->ttl,
 		.ts_us = msg->ts_us,
+		.uid = uid,
 	};
+	pl_export_uid(worker, msg->seq, uid);
 	memcpy(m.src_mac, msg->mac, 6);
 	memcpy(m.dst_mac, msg->dst_mac, 6);
 	advance(d, msg->ts_us);

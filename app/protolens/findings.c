@@ -4,8 +4,10 @@
  * its protocol (lib/policy); each finding goes into the flow record and to
  * the device it concerns. What a client sent is the client's; what a
  * server answered (the version or suite it chose) concerns the server if
- * it is a device, and the device that talked to it.
+ * it is a device, and the device that talked to it; what a remote host
+ * sent concerns the device that received it.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,9 +81,15 @@ pl_findings_of_flow(const struct pl_app *app, struct pl_devices *d,
 				     ri->kind, "severity", ri->severity,
 				     "direction", f[i].from_orig ? "orig" : "resp",
 				     "value", f[i].value));
-		pl_devices_finding(d, r, 0, ri, f[i].value);
-		if (!f[i].from_orig)
-			pl_devices_finding(d, r, 1, ri, f[i].value);
+		/* The sender's if it is a device; a server's answer also
+		 * concerns its client; a remote host's message, its local
+		 * receiver. */
+		unsigned from = f[i].from_orig ? 0 : 1;
+		int rc = pl_devices_finding(d, r, from, ri, f[i].value);
+		/* Once per device: both sides may be one MAC. */
+		bool same = rc == 0 && memcmp(r->mac[0], r->mac[1], 6) == 0;
+		if ((from == 1 || rc == -ENOENT) && !same)
+			pl_devices_finding(d, r, !from, ri, f[i].value);
 	}
 	char *text = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(a);

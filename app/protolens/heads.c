@@ -163,27 +163,40 @@ release(struct pl_heads *h, struct pl_flow *f, unsigned side)
 }
 
 /* A collected head is dissected when the dissector says it is whole, when
- * the buffer is full, or when the stream ends (FIN, RST, flow end).
+ * the buffer is full, or when the stream ends (FIN, RST, flow end). A
+ * stream of several messages (HTTP kept alive) goes on after each whole
+ * one, up to --udp-messages per direction, while its messages fit the head.
  * m: the packet just added, NULL at the flow's end; key: the flow's. */
 static void
 try_stream(struct pl_heads *h, struct pl_flow *f, unsigned side, bool end,
 	   const struct pl_pkt_meta *m, const struct pl_flow_key *key)
 {
 	const struct pl_dissector *ds = h->dissector[f->app - 1];
-	uint32_t len;
-	const uint8_t *data = pl_reasm_data(h->pool, f->head[side], &len);
+	uint32_t len, done = 0;
 
-	if (len == 0 && !end)
-		return;
-	enum pl_head_state hs = ds && ds->stream ? ds->head_state(data, len)
-						 : PL_HEAD_COMPLETE;
-	if (hs == PL_HEAD_NEED_MORE && !end &&
-	    !pl_reasm_full(h->pool, f->head[side]))
-		return;
-	if (len > 0)
-		dissect(h, f, side, f->app,
-			hs != PL_HEAD_NOT_MINE && ds ? ds->stream : NULL, data,
-			len, m, key);
+	for (;;) {
+		const uint8_t *data = pl_reasm_data(h->pool, f->head[side], &len);
+		if (len == 0 && !end)
+			return;
+		enum pl_head_state hs = ds && ds->stream
+			? ds->head_state(data, len) : PL_HEAD_COMPLETE;
+		bool full = pl_reasm_full(h->pool, f->head[side]);
+		if (hs == PL_HEAD_NEED_MORE && !end && !full)
+			return;
+		/* After a whole message, what the window cuts or the end
+		 * leaves unfinished is not a message to report. */
+		if (len > 0 && (done == 0 || hs == PL_HEAD_COMPLETE))
+			dissect(h, f, side, f->app,
+				hs != PL_HEAD_NOT_MINE && ds ? ds->stream : NULL,
+				data, len, m, key);
+		size_t next = hs == PL_HEAD_COMPLETE && ds && ds->message_len
+			? ds->message_len(data, len) : 0;
+		if (next == 0 || next >= len + (size_t)!end ||
+		    pl_reasm_consume(h->pool, f->head[side], (uint32_t)next) >=
+			    h->app->opt.udp_messages)
+			break;
+		done++;
+	}
 	release(h, f, side);
 }
 

@@ -325,7 +325,8 @@ void pl_devices_free(struct pl_devices *d);
 
 /** Count a message's attributes as it arrives (a text that does not parse
  * is counted in summary.json's devices.attributes_unparsed). */
-void pl_devices_message(struct pl_devices *d, const struct pl_attr_msg *msg);
+void pl_devices_message(struct pl_devices *d, unsigned worker,
+			const struct pl_attr_msg *msg);
 
 /** Account an ended flow's traffic. */
 void pl_devices_flow(struct pl_devices *d, const struct pl_flow_record *r);

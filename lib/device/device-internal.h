@@ -146,6 +146,20 @@ enum pl_dev_feature {
 	PL_DEV_F_MAX
 };
 
+/* Requests of one kind a device repeats (method, host, path): the mean
+ * and spread of the time between them, kept as running sums (Welford). */
+#define PL_DEV_POLLS_MAX 64
+#define PL_DEV_POLL_UIDS 3
+struct pl_dev_poll {
+	char *key;       /* "GET host/path" */
+	uint64_t n;      /* requests */
+	uint64_t first_us, last_us;
+	double mean_s;   /* of the intervals */
+	double m2;       /* sum of squared deviations of the intervals */
+	uint64_t intervals;
+	char uids[PL_DEV_POLL_UIDS][24]; /* the latest flows */
+};
+
 struct pl_device {
 	uint8_t mac[6];
 	uint64_t first_us;
@@ -158,6 +172,7 @@ struct pl_device {
 	/* Linear counting of the distinct routable addresses seen behind
 	 * this MAC: the gateway is the MAC most of them sit behind. */
 	uint64_t global_bits[16];
+	bool routable4; /* a routable IPv4 address was seen behind it */
 	struct pl_dev_proto protos[PL_DEV_PROTOS_MAX];
 	unsigned nb_protos;
 	struct pl_vals peers;    /* peer MAC text -> bytes exchanged */
@@ -171,6 +186,8 @@ struct pl_device {
 	uint64_t hours_dropped;
 	struct pl_dev_finding *findings;
 	unsigned nb_findings;
+	struct pl_dev_poll polls[PL_DEV_POLLS_MAX];
+	unsigned nb_polls;
 };
 
 struct pl_device_table {
@@ -209,8 +226,17 @@ void pl_device_feature(struct pl_device *d, enum pl_dev_feature f,
 
 /** Note that a was seen behind the device's MAC (counts if routable). */
 void pl_device_note_global(struct pl_device *d, const struct pl_addr *a);
+/** Whether the device has a private (special-purpose) IPv4 address. */
+bool pl_device_has_private4(const struct pl_device *d);
+/** Whether the MAC routes for others: more than a few routable addresses
+ * behind it, or a routable IPv4 address beside a private one. */
+bool pl_device_routes(const struct pl_device *d);
 /** Whether a is the device's own address (ingest.c). */
 bool pl_device_owns(struct pl_device *d, const struct pl_addr *a);
+
+/** A plaintext request of the device at ts_us (uid: its flow's). */
+void pl_device_poll(struct pl_device *d, const char *key, uint64_t ts_us,
+		    const char *uid);
 
 /** Names of a feature. */
 const char *pl_dev_feature_section(enum pl_dev_feature f);

@@ -108,7 +108,21 @@ struct pl_device_msg {
 	uint8_t dst_mac[6];
 	uint8_t ttl;                   /**< IP TTL or hop limit of its packet */
 	uint64_t ts_us;                /**< capture time of its packet */
+	const char *uid;               /**< its flow's uid (NULL if none) */
 };
+
+/*
+ * A plaintext API polled at a regular interval (the presence inference of
+ * the first ProtoIoT paper: an assistant polling a light bridge): the same
+ * HTTP request line of a device at least PL_DEVICE_POLL_MIN times, the
+ * intervals' standard deviation at most PL_DEVICE_POLL_JITTER of their mean
+ * and the mean at least PL_DEVICE_POLL_MIN_S. Reported as the device's
+ * finding PL_DEVICE_POLL_RULE.
+ */
+#define PL_DEVICE_POLL_RULE "http-periodic-polling"
+#define PL_DEVICE_POLL_MIN 5
+#define PL_DEVICE_POLL_JITTER 0.25
+#define PL_DEVICE_POLL_MIN_S 0.5
 
 struct pl_device_table;
 
@@ -148,7 +162,7 @@ int pl_device_add_message(struct pl_device_table *t,
  * that first broke the rule.
  * @param side  0: the originator, 1: the responder
  * @return 0; -ENOENT when that side is not a device (a group MAC, a remote
- *         host behind a router, a side that never sent); -ENOMEM.
+ *         host behind a router, a MAC that never sent); -ENOMEM.
  */
 int pl_device_add_finding(struct pl_device_table *t,
 			  const struct pl_flow_record *r, unsigned side,

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "device-internal.h"
@@ -71,7 +72,19 @@ integer(const json_t *o, const char *k, json_int_t *out)
 	return true;
 }
 
-/* The elements of an array of numbers or strings, joined by commas. */
+static bool is_grease(json_int_t v);
+
+/* A GREASE cipher suite as the TLS dissector writes it ("0a0a"). */
+static bool
+grease_hex(const json_t *v)
+{
+	const char *s = json_string_value(v);
+	return s && strlen(s) == 4 && is_grease(strtol(s, NULL, 16));
+}
+
+/* The elements of an array of numbers or strings, joined by commas;
+ * GREASE suites left out (as JA3 does), since clients pick them at random
+ * and one client would look like many. */
 static void
 joined(const json_t *a, char *buf, size_t size)
 {
@@ -80,10 +93,12 @@ joined(const json_t *a, char *buf, size_t size)
 	const json_t *v;
 	buf[0] = '\0';
 	json_array_foreach(a, i, v) {
+		if (grease_hex(v))
+			continue;
 		int w = json_is_integer(v)
-			? snprintf(buf + n, size - n, "%s%lld", i ? "," : "",
+			? snprintf(buf + n, size - n, "%s%lld", n ? "," : "",
 				   (long long)json_integer_value(v))
-			: snprintf(buf + n, size - n, "%s%s", i ? "," : "",
+			: snprintf(buf + n, size - n, "%s%s", n ? "," : "",
 				   json_is_string(v) ? json_string_value(v) : "");
 		if (w < 0 || (size_t)w >= size - n) {
 			buf[n] = '\0';
@@ -168,8 +183,18 @@ tls(struct pl_device *sender, struct pl_device *orig, unsigned side,
 
 static void
 http(struct pl_device *sender, struct pl_device *orig, unsigned side,
-     const json_t *a)
+     const struct pl_device_msg *m)
 {
+	const json_t *a = m->attrs;
+	if (str(a, "method") && sender) {
+		/* The request line without its query: the same API call. */
+		const char *uri = str(a, "uri") ? str(a, "uri") : "";
+		char key[512];
+		snprintf(key, sizeof(key), "%s %s%.*s", str(a, "method"),
+			 str(a, "host") ? str(a, "host") : "",
+			 (int)strcspn(uri, "?"), uri);
+		pl_device_poll(sender, key, m->ts_us, m->uid);
+	}
 	if (str(a, "method")) {
 		pl_device_feature(sender, PL_DEV_F_HTTP_METHODS, str(a, "method"));
 		pl_device_feature(sender, PL_DEV_F_HTTP_HOSTS, str(a, "host"));
@@ -399,7 +424,7 @@ pl_device_add_message(struct pl_device_table *t, const struct pl_device_msg *m)
 	if (strcmp(p, "tls") == 0)
 		tls(sender, orig, dir, m->attrs);
 	else if (strcmp(p, "http") == 0)
-		http(sender, orig, dir, m->attrs);
+		http(sender, orig, dir, m);
 	else if (strcmp(p, "dns") == 0)
 		dns(sender, orig, dir, m->key->port[m->side], m);
 	else if (strcmp(p, "ntp") == 0)

@@ -28,12 +28,35 @@ pl_device_owns(struct pl_device *d, const struct pl_addr *a)
 		    d->addrs[i].a.family == a->family &&
 		    memcmp(d->addrs[i].a.a, a->a, 16) == 0)
 			return true;
+	/* A host has a private IPv4 address or a public one: a MAC with both
+	 * routes for others. */
+	if (a->family == 4 && pl_device_has_private4(d))
+		return false;
 	return pl_device_global_estimate(d) <= OWN_GLOBAL_MAX;
+}
+
+bool
+pl_device_has_private4(const struct pl_device *d)
+{
+	for (unsigned i = 0; i < d->nb_addrs; i++)
+		if (d->addrs[i].a.family == 4 &&
+		    pl_addr_is_special(&d->addrs[i].a))
+			return true;
+	return false;
+}
+
+bool
+pl_device_routes(const struct pl_device *d)
+{
+	return pl_device_global_estimate(d) > OWN_GLOBAL_MAX ||
+	       (d->routable4 && pl_device_has_private4(d));
 }
 
 void
 pl_device_note_global(struct pl_device *d, const struct pl_addr *a)
 {
+	if (a->family == 4 && !pl_addr_is_special(a))
+		d->routable4 = true;
 	if (pl_addr_is_special(a))
 		return;
 	uint32_t h = 2166136261u;

@@ -4,6 +4,7 @@
  * when it is exported, so what depends on every device (which MAC is the
  * gateway, which MACs are one device) is decided on everything seen so far.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,23 +12,22 @@
 #include "device-internal.h"
 #include "links.h"
 
-/* The gateway needs this many routable addresses behind its MAC. */
-#define GATEWAY_MIN_ADDRS 3.0
-
 static json_t *
 seconds(uint64_t us)
 {
 	return json_real((double)us / 1e6);
 }
 
+/* Of the MACs that route for others, the one most routable addresses sit
+ * behind. */
 static const struct pl_device *
 gateway_of(const struct pl_device_table *t)
 {
 	const struct pl_device *best = NULL;
-	double most = GATEWAY_MIN_ADDRS - 0.5;
+	double most = -1;
 	for (uint32_t i = 0; i < t->count; i++) {
 		double e = pl_device_global_estimate(t->list[i]);
-		if (e > most) {
+		if (pl_device_routes(t->list[i]) && e > most) {
 			most = e;
 			best = t->list[i];
 		}
@@ -216,10 +216,39 @@ hourly_json(const struct pl_device *d)
 	return a;
 }
 
+/* The device's requests repeated at a regular interval (device.h). */
+static void
+polling_json(const struct pl_device *d, json_t *a)
+{
+	for (unsigned i = 0; i < d->nb_polls; i++) {
+		const struct pl_dev_poll *p = &d->polls[i];
+		if (p->n < PL_DEVICE_POLL_MIN || p->intervals < 2 ||
+		    p->mean_s < PL_DEVICE_POLL_MIN_S)
+			continue;
+		double sd = sqrt(p->m2 / (double)(p->intervals - 1));
+		if (sd > PL_DEVICE_POLL_JITTER * p->mean_s)
+			continue;
+		char value[600];
+		snprintf(value, sizeof(value), "%s every %.1f s (%llu requests)",
+			 p->key, p->mean_s, (unsigned long long)p->n);
+		json_t *uids = json_array();
+		for (unsigned u = 0; u < PL_DEV_POLL_UIDS && u < p->n; u++)
+			json_array_append_new(uids, json_string(p->uids[u]));
+		json_array_append_new(
+			a, json_pack("{s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:s}", "rule",
+				     PL_DEVICE_POLL_RULE, "protocol", "http",
+				     "severity", "medium", "count", (json_int_t)p->n,
+				     "first_seen", seconds(p->first_us),
+				     "last_seen", seconds(p->last_us),
+				     "example_uids", uids, "value", value));
+	}
+}
+
 static json_t *
 findings_json(const struct pl_device *d)
 {
 	json_t *a = json_array();
+	polling_json(d, a);
 	for (unsigned i = 0; i < d->nb_findings; i++) {
 		const struct pl_dev_finding *f = &d->findings[i];
 		json_t *uids = json_array();
@@ -237,10 +266,12 @@ findings_json(const struct pl_device *d)
 }
 
 static bool
-has_finding(const struct pl_device *d, const char *rule)
+has_finding(json_t *findings, const char *rule)
 {
-	for (unsigned i = 0; i < d->nb_findings; i++)
-		if (strcmp(d->findings[i].rule, rule) == 0)
+	size_t i;
+	json_t *f;
+	json_array_foreach(findings, i, f)
+		if (strcmp(json_string_value(json_object_get(f, "rule")), rule) == 0)
 			return true;
 	return false;
 }
@@ -248,7 +279,8 @@ has_finding(const struct pl_device *d, const char *rule)
 /* Pass or fail per check of each protocol the device spoke, as the
  * ProtoIoT paper's Table I marks them. */
 static json_t *
-compliance_json(const struct pl_device_table *t, const struct pl_device *d)
+compliance_json(const struct pl_device_table *t, const struct pl_device *d,
+		json_t *findings)
 {
 	json_t *o = json_object();
 	for (unsigned p = 0; p < d->nb_protos; p++) {
@@ -262,7 +294,7 @@ compliance_json(const struct pl_device_table *t, const struct pl_device *d)
 				json_object_set_new(o, rule->proto, checks);
 			}
 			json_object_set_new(checks, rule->id,
-					    json_string(has_finding(d, rule->id)
+					    json_string(has_finding(findings, rule->id)
 							? "fail" : "pass"));
 		}
 	}
@@ -334,8 +366,9 @@ device_json(const struct pl_device_table *t, const struct pl_device *d,
 	json_object_set_new(o, "local_services", localsvc);
 	json_object_set_new(o, "fingerprint", features_json(d, t->cfg.top));
 	json_object_set_new(o, "hourly", hourly_json(d));
-	json_object_set_new(o, "findings", findings_json(d));
-	json_object_set_new(o, "compliance", compliance_json(t, d));
+	json_t *findings = findings_json(d);
+	json_object_set_new(o, "findings", findings);
+	json_object_set_new(o, "compliance", compliance_json(t, d, findings));
 	json_object_set_new(o, "values_dropped", json_integer((json_int_t)dropped));
 	return o;
 }

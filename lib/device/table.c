@@ -51,7 +51,40 @@ device_free(struct pl_device *d)
 		free(d->findings[i].value);
 	}
 	free(d->findings);
+	for (unsigned i = 0; i < d->nb_polls; i++)
+		free(d->polls[i].key);
 	free(d);
+}
+
+void
+pl_device_poll(struct pl_device *d, const char *key, uint64_t ts_us,
+	       const char *uid)
+{
+	struct pl_dev_poll *p = NULL;
+	for (unsigned i = 0; i < d->nb_polls; i++)
+		if (strcmp(d->polls[i].key, key) == 0)
+			p = &d->polls[i];
+	if (p == NULL) {
+		if (d->nb_polls == PL_DEV_POLLS_MAX)
+			return;
+		p = &d->polls[d->nb_polls];
+		*p = (struct pl_dev_poll){.key = strdup(key), .first_us = ts_us};
+		if (p->key == NULL)
+			return;
+		d->nb_polls++;
+	} else if (ts_us > p->last_us) {
+		double dt = (double)(ts_us - p->last_us) / 1e6;
+		double delta = dt - p->mean_s;
+		p->intervals++;
+		p->mean_s += delta / (double)p->intervals;
+		p->m2 += delta * (dt - p->mean_s);
+	}
+	if (ts_us > p->last_us)
+		p->last_us = ts_us;
+	if (uid)
+		snprintf(p->uids[p->n % PL_DEV_POLL_UIDS], sizeof(p->uids[0]),
+			 "%s", uid);
+	p->n++;
 }
 
 void
@@ -186,8 +219,10 @@ pl_device_add_finding(struct pl_device_table *t, const struct pl_flow_record *r,
 		      unsigned side, const char *proto, const char *rule,
 		      const char *severity, const char *value, const char *uid)
 {
+	/* A side that sent nothing in this flow (a one-way capture) may still
+	 * be a device that sent elsewhere. */
 	struct pl_device *d = pl_device_lookup(t, r->mac[side], false);
-	if (d == NULL || r->pkts[side] == 0)
+	if (d == NULL)
 		return -ENOENT;
 	if (r->key.family != PL_FAMILY_L2) {
 		struct pl_addr a;

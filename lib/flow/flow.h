@@ -271,7 +271,7 @@ uint32_t pl_wheel_advance(struct pl_wheel *w, uint64_t now_us,
  * - Buffers come from a bounded pool made at start. An empty pool is
  *   reported (PL_REASM_NONE), never fatal.
  *
- * Cost per buffer: head_bytes of data, head_bytes / 8 of bitmap, 16 bytes.
+ * Cost per buffer: head_bytes of data, head_bytes / 8 of bitmap, 24 bytes.
  * get is O(1), add O(segment length) (amortised), put O(bytes received).
  * No per-packet allocation, no EAL needed. A pool is owned by one worker.
  * Ids passed to add, data and full must come from pl_reasm_get and not have
@@ -327,11 +327,22 @@ uint32_t pl_reasm_add(struct pl_reasm_pool *p, uint16_t id, uint32_t seq,
 		      const uint8_t *data, uint32_t len);
 
 /**
- * The contiguous head of a buffer (valid until the buffer is put back).
- * @param len  out (if not NULL): its length, as last returned by add
+ * The contiguous head of a buffer after the bytes consumed
+ * (pl_reasm_consume), valid until the buffer is put back.
+ * @param len  out (if not NULL): its length, as last returned by add, less
+ *             the bytes consumed
  */
 const uint8_t *pl_reasm_data(const struct pl_reasm_pool *p, uint16_t id,
 			     uint32_t *len);
+
+/**
+ * A whole message of n bytes at the start of pl_reasm_data was dissected:
+ * the data given next starts after it (a stream that carries several
+ * messages, as an HTTP connection that is kept alive). n is cut to the
+ * contiguous bytes.
+ * @return the messages consumed from this buffer so far, this one included.
+ */
+uint32_t pl_reasm_consume(struct pl_reasm_pool *p, uint16_t id, uint32_t n);
 
 /** True when head_bytes are contiguous: nothing more can be added. */
 bool pl_reasm_full(const struct pl_reasm_pool *p, uint16_t id);

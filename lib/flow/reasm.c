@@ -34,6 +34,8 @@ struct reasm_buf {
 	uint32_t contig; /**< bytes contiguous from base */
 	uint32_t hi;     /**< highest offset written + 1 (bitmap to clear) */
 	uint32_t in_use;
+	uint32_t consumed; /**< bytes of whole messages already dissected */
+	uint32_t messages; /**< pl_reasm_consume calls */
 };
 
 struct pl_reasm_pool {
@@ -140,6 +142,8 @@ pl_reasm_get(struct pl_reasm_pool *p, uint32_t base)
 	b->contig = 0;
 	b->hi = 0;
 	b->in_use = 1;
+	b->consumed = 0;
+	b->messages = 0;
 	return id;
 }
 
@@ -244,9 +248,19 @@ pl_reasm_add(struct pl_reasm_pool *p, uint16_t id, uint32_t seq,
 const uint8_t *
 pl_reasm_data(const struct pl_reasm_pool *p, uint16_t id, uint32_t *len)
 {
+	const struct reasm_buf *b = &p->buf[id];
 	if (len != NULL)
-		*len = p->buf[id].contig;
-	return data_of(p, id);
+		*len = b->contig - b->consumed;
+	return data_of(p, id) + b->consumed;
+}
+
+uint32_t
+pl_reasm_consume(struct pl_reasm_pool *p, uint16_t id, uint32_t n)
+{
+	struct reasm_buf *b = &p->buf[id];
+	uint32_t left = b->contig - b->consumed;
+	b->consumed += n < left ? n : left;
+	return ++b->messages;
 }
 
 bool

@@ -482,6 +482,54 @@ start_line(const uint8_t *p, size_t len, size_t *pos, bool *whole,
 			: request_line(line, *whole, out);
 }
 
+size_t
+pl_http_message_len(const uint8_t *p, size_t len)
+{
+	size_t pos = 0;
+	bool whole;
+	struct pl_span line, name, value;
+	enum start st = start_line(p, len, &pos, &whole, NULL);
+	if (st == START_NOT_MINE || st == START_BAD || !whole)
+		return 0;
+	/* A status line: the code says whether a body may follow (RFC 9112
+	 * 6.3: 1xx, 204 and 304 have none). */
+	bool bodiless = false;
+	if (st == START_RESPONSE) {
+		const uint8_t *sp = memchr(p, ' ', pos);
+		bodiless = sp && sp + 3 < p + pos &&
+			   (sp[1] == '1' || (sp[1] == '2' && sp[2] == '0' && sp[3] == '4') ||
+			    (sp[1] == '3' && sp[2] == '0' && sp[3] == '4'));
+	}
+	uint64_t clen = 0;
+	bool has_len = false;
+	while (pl_next_line(p, len, &pos, &line)) {
+		if (line.len == 0) {
+			if (bodiless)
+				return pos;
+			if (!has_len)
+				return st == START_RESPONSE ? 0 : pos;
+			return clen <= len - pos ? pos + (size_t)clen : 0;
+		}
+		if (!pl_header_split(line, &name, &value))
+			continue;
+		if (pl_span_ieq(name, "transfer-encoding"))
+			return 0; /* chunked (or worse): the end is not in the head */
+		if (!pl_span_ieq(name, "content-length"))
+			continue;
+		uint64_t v = 0;
+		for (size_t i = 0; i < value.len; i++) {
+			if (value.p[i] < '0' || value.p[i] > '9' || v > (1ULL << 32))
+				return 0;
+			v = v * 10 + (value.p[i] - '0');
+		}
+		if (value.len == 0 || (has_len && v != clen))
+			return 0; /* RFC 9112 6.3: an invalid length ends it */
+		clen = v;
+		has_len = true;
+	}
+	return 0;
+}
+
 enum pl_dissect_result
 pl_http_dissect(const uint8_t *p, size_t len, struct pl_attrs *out)
 {

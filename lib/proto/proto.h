@@ -126,6 +126,15 @@ struct pl_dissector {
 	 * it is.
 	 */
 	enum pl_head_state (*head_state)(const uint8_t *p, size_t len);
+	/**
+	 * For a stream that carries one message after another (an HTTP
+	 * connection kept alive): the length of the whole first message of
+	 * p[0..len), once head_state says it is complete, so that the next
+	 * message can be dissected after it. 0 when its end is not known
+	 * from its head (a chunked or connection-delimited body) or not
+	 * there yet: the stream is then done. NULL: one message per stream.
+	 */
+	size_t (*message_len)(const uint8_t *p, size_t len);
 };
 
 /** The dissector for a model name, or NULL (no native dissector). */
@@ -150,6 +159,11 @@ enum pl_dissect_result pl_dns_dissect_tcp(const uint8_t *p, size_t len,
  * written, only whether one is present and a short hash. */
 enum pl_dissect_result pl_http_dissect(const uint8_t *p, size_t len,
 				       struct pl_attrs *out);
+/** The length of the first HTTP message of p: its header block and the
+ * Content-Length bytes of its body, when all there; 0 when chunked, with
+ * no length and a body that the connection's end delimits (a response), or
+ * not all there. */
+size_t pl_http_message_len(const uint8_t *p, size_t len);
 /**
  * A URI with its secrets replaced as pl_http_dissect writes it (userinfo,
  * /api/<key>/ path segments, secret-looking query values become

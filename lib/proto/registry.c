@@ -6,15 +6,15 @@
 #include "proto-internal.h"
 
 static const struct pl_dissector dissectors[] = {
-	{"tls", NULL, pl_tls_dissect, pl_tls_head_state},
-	{"http", NULL, pl_http_dissect, pl_http_head_state},
-	{"dns", pl_dns_dissect, pl_dns_dissect_tcp, pl_dns_tcp_head_state},
-	{"ntp", pl_ntp_dissect, NULL, NULL},
-	{"dhcp", pl_dhcp_dissect, NULL, NULL},
-	{"ssdp", pl_ssdp_dissect, NULL, NULL},
+	{"tls", NULL, pl_tls_dissect, pl_tls_head_state, NULL},
+	{"http", NULL, pl_http_dissect, pl_http_head_state, pl_http_message_len},
+	{"dns", pl_dns_dissect, pl_dns_dissect_tcp, pl_dns_tcp_head_state, NULL},
+	{"ntp", pl_ntp_dissect, NULL, NULL, NULL},
+	{"dhcp", pl_dhcp_dissect, NULL, NULL, NULL},
+	{"ssdp", pl_ssdp_dissect, NULL, NULL, NULL},
 	/* No model: found by this name for the L2 flows of ether-type 0x0806;
 	 * "datagram" here is one ARP packet. */
-	{"arp", pl_arp_dissect, NULL, NULL},
+	{"arp", pl_arp_dissect, NULL, NULL, NULL},
 };
 
 const struct pl_dissector *

@@ -323,8 +323,9 @@ Test(device, traffic_protocols_and_dns)
 	cr_assert_eq(json_integer_value(json_object_get(json_array_get(h, 0), "start")), 3600);
 	cr_assert_eq(path_int(json_array_get(h, 1), "protocols", "tls"), 1500);
 
-	/* The TLS server's address is named by the DNS answer. */
-	json_t *svc = json_object_get(d, "local_services");
+	/* The TLS server's address is named by the DNS answer; it is behind
+	 * GW, which has a private and a routable IPv4 address: the gateway. */
+	json_t *svc = json_object_get(d, "remote_services");
 	bool named = false;
 	size_t i;
 	json_t *s;

@@ -195,6 +195,71 @@ Test(http, secret_query_values_are_redacted)
 	json_decref(j);
 }
 
+/* Where each secret was: uri_secrets; an API key as the segment after
+ * /api/ (the Hue bridge's REST API) is one, a word or a number is not.
+ * Hashes: sha256 of the secret, first 8 hex digits (Python's hashlib). */
+Test(http, uri_secrets_and_api_keys_in_paths)
+{
+	enum pl_dissect_result r;
+	json_t *j = run("GET /api/p75ZZlg6KgvjV8FLe6zbo2JoPuNnvRKsDX28sBFn/lights?token=abc123 HTTP/1.1\r\n\r\n", &r);
+	cr_assert_eq(r, PL_DISSECT_OK, "%s", out);
+	cr_assert_str_eq(str(j, "uri"),
+			 "/api/<redacted:092b2726>/lights?token=<redacted:6ca13d52>");
+	json_t *sec = json_object_get(j, "uri_secrets");
+	cr_assert_eq(json_array_size(sec), 2, "%s", out);
+	cr_assert_str_eq(json_string_value(json_array_get(sec, 0)), "path:api:092b2726");
+	cr_assert_str_eq(json_string_value(json_array_get(sec, 1)), "query:token:6ca13d52");
+	absent("p75ZZlg6KgvjV8FLe6zbo2JoPuNnvRKsDX28sBFn");
+	json_decref(j);
+	j = run("GET http://bob:hunter2@hub/x HTTP/1.1\r\n\r\n", &r);
+	cr_assert_str_eq(json_string_value(json_array_get(
+				 json_object_get(j, "uri_secrets"), 0)),
+			 "userinfo:bob:f52fbd32");
+	json_decref(j);
+	static const char *const plain[] = {
+		"GET /api/config HTTP/1.1\r\n\r\n",
+		"GET /api/1234567890123456789/x HTTP/1.1\r\n\r\n",
+		"GET /apis/p75ZZlg6KgvjV8FLe6zbo2JoPuNnvRKsDX28sBFn/x HTTP/1.1\r\n\r\n",
+		"GET /api/short1/x HTTP/1.1\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		j = run(plain[i], &r);
+		cr_assert_null(json_object_get(j, "uri_secrets"), "%s", out);
+		cr_assert_null(json_object_get(j, "uri_redacted"), "%s", out);
+		json_decref(j);
+	}
+	char buf[256];
+	size_t n = pl_http_redact_uri((const uint8_t *)"/api/p75ZZlg6KgvjV8FLe6zbo2JoPuNnvRKsDX28sBFn/x", 47, buf,
+				      sizeof(buf));
+	cr_assert_eq(n, strlen("/api/<redacted:092b2726>/x"));
+	cr_assert(memcmp(buf, "/api/<redacted:092b2726>/x", n) == 0);
+	cr_assert_eq(pl_http_redact_uri((const uint8_t *)"/index.html", 11, buf,
+					sizeof(buf)), 0);
+}
+
+/* Where each message of a kept-alive connection ends. */
+Test(http, message_len)
+{
+	static const char get[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+	static const char two[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\n\r\n";
+	static const char post[] = "POST /x HTTP/1.1\r\ncontent-length: 3\r\n\r\nabcGET";
+	static const char r200[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	static const char r304[] = "HTTP/1.1 304 Not Modified\r\nETag: x\r\n\r\n";
+	static const char close_[] = "HTTP/1.0 200 OK\r\nServer: x\r\n\r\nbody";
+	static const char chunked[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok";
+	static const char twolen[] = "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab";
+	cr_assert_eq(pl_http_message_len((const uint8_t *)get, sizeof(get) - 1), sizeof(get) - 1);
+	cr_assert_eq(pl_http_message_len((const uint8_t *)two, sizeof(two) - 1), sizeof(get) - 1);
+	cr_assert_eq(pl_http_message_len((const uint8_t *)post, sizeof(post) - 1), sizeof(post) - 4);
+	cr_assert_eq(pl_http_message_len((const uint8_t *)post, sizeof(post) - 6), 0, "body cut");
+	cr_assert_eq(pl_http_message_len((const uint8_t *)r200, sizeof(r200) - 1), sizeof(r200) - 1);
+	cr_assert_eq(pl_http_message_len((const uint8_t *)r304, sizeof(r304) - 1), sizeof(r304) - 1);
+	cr_assert_eq(pl_http_message_len((const uint8_t *)close_, sizeof(close_) - 1), 0);
+	cr_assert_eq(pl_http_message_len((const uint8_t *)chunked, sizeof(chunked) - 1), 0);
+	cr_assert_eq(pl_http_message_len((const uint8_t *)twolen, sizeof(twolen) - 1), 0);
+	cr_assert_eq(pl_http_message_len((const uint8_t *)get, 10), 0, "head cut");
+}
+
 static const char resp[] =
 	"HTTP/1.1 404 Not Found\r\n"
 	"Server: nginx/1.22.1\r\n"

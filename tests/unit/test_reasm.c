@@ -487,3 +487,34 @@ Test(reasm, random_segments_against_model)
 	free(have);
 	pl_reasm_pool_free(p);
 }
+
+/* Messages one after another in a head: what is consumed is not given
+ * again, bytes added later follow, and a reused buffer starts afresh. */
+Test(reasm, consume_messages)
+{
+	struct pl_reasm_pool *p = pl_reasm_pool_create(1, 64);
+	cr_assert_not_null(p);
+	uint16_t id = pl_reasm_get(p, 1000);
+	pl_reasm_add(p, id, 1000, (const uint8_t *)"AAAABBB", 7);
+	uint32_t len;
+	cr_assert_eq(pl_reasm_consume(p, id, 4), 1);
+	const uint8_t *d = pl_reasm_data(p, id, &len);
+	cr_assert_eq(len, 3);
+	cr_assert(memcmp(d, "BBB", 3) == 0);
+	pl_reasm_add(p, id, 1007, (const uint8_t *)"BC", 2);
+	d = pl_reasm_data(p, id, &len);
+	cr_assert_eq(len, 5);
+	cr_assert(memcmp(d, "BBBBC", 5) == 0);
+	/* more than is there: cut to what is contiguous */
+	cr_assert_eq(pl_reasm_consume(p, id, 100), 2);
+	pl_reasm_data(p, id, &len);
+	cr_assert_eq(len, 0);
+	pl_reasm_put(p, id);
+	id = pl_reasm_get(p, 5);
+	pl_reasm_add(p, id, 5, (const uint8_t *)"xy", 2);
+	d = pl_reasm_data(p, id, &len);
+	cr_assert_eq(len, 2);
+	cr_assert(memcmp(d, "xy", 2) == 0);
+	cr_assert_eq(pl_reasm_consume(p, id, 1), 1, "a new buffer counts anew");
+	pl_reasm_pool_free(p);
+}
