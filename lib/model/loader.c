@@ -45,8 +45,8 @@ bad(struct loader *l, const char *path, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static const char *
-type_name(const json_t *j)
+const char *
+pl_model_json_type(const json_t *j)
 {
 	switch (json_typeof(j)) {
 	case JSON_OBJECT: return "an object";
@@ -104,7 +104,7 @@ get(struct loader *l, const json_t *obj, const char *path, const char *key,
 			  : type == JSON_ARRAY ? "an array"
 			  : type == JSON_STRING ? "a string"
 						: "an integer",
-			  type_name(v));
+			  pl_model_json_type(v));
 		return NULL;
 	}
 	return v;
@@ -174,7 +174,7 @@ load_metadata(struct loader *l, const json_t *root, unsigned idx,
 		if (!s || end == s || *end || t > 0xffff)
 			return bad(l, path, "expected a hex ether-type string "
 					    "such as \"0x0800\", found %s",
-				   s ? s : type_name(v));
+				   s ? s : pl_model_json_type(v));
 		if (t == 0x0800)
 			set->by_ether[0] |= bit;
 		else if (t == 0x86dd)
@@ -194,7 +194,7 @@ load_metadata(struct loader *l, const json_t *root, unsigned idx,
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    json_integer_value(v) > 255)
 			return bad(l, path, "expected an IP protocol number 0..255, "
-					    "found %s", type_name(v));
+					    "found %s", pl_model_json_type(v));
 		set->by_proto[json_integer_value(v)] |= bit;
 	}
 	json_t *sp = get(l, md, "metadata", "server-port", JSON_OBJECT, 0, &rc);
@@ -210,7 +210,7 @@ load_metadata(struct loader *l, const json_t *root, unsigned idx,
 			if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 			    json_integer_value(v) > 65535)
 				return bad(l, path, "expected a port 1..65535, found %s",
-					   type_name(v));
+					   pl_model_json_type(v));
 			if (m->nb_ports == PL_MODEL_MAX_PORTS)
 				return bad(l, path, "expected at most %d ports",
 					   PL_MODEL_MAX_PORTS);
@@ -237,7 +237,7 @@ load_metadata(struct loader *l, const json_t *root, unsigned idx,
 		else
 			return bad(l, path, "expected UNICAST, BROADCAST or "
 					    "MULTICAST, found %s",
-				   json_is_string(v) ? s : type_name(v));
+				   json_is_string(v) ? s : pl_model_json_type(v));
 	}
 	return 0;
 }
@@ -339,7 +339,7 @@ load_direction(struct loader *l, const json_t *contents, const char *dname,
 		snprintf(mpath, sizeof(mpath), "%s.matchers[%zu]", path, i);
 		if (!json_is_object(mj))
 			return bad(l, mpath, "expected an object, found %s",
-				   type_name(mj));
+				   pl_model_json_type(mj));
 		check_keys(l, mj, mpath, mknown);
 		json_t *id = get(l, mj, mpath, "id", JSON_INTEGER, 1, &rc);
 		json_t *type = id ? get(l, mj, mpath, "matcher-type", JSON_STRING, 1, &rc) : NULL;
@@ -502,7 +502,7 @@ load_rexpr(struct loader *l, const json_t *pp, const char *ppath,
 	const char *src = json_str_or_int(v, num, sizeof(num));
 	if (src == NULL)
 		return bad(l, path, "expected an expression, found %s",
-			   type_name(v));
+			   pl_model_json_type(v));
 	if (pl_rexpr_compile(src, allow_from, out, why, sizeof(why)) < 0)
 		return bad(l, path, "expected an expression, found \"%s\" (%s)",
 			   src, why);
@@ -587,7 +587,7 @@ load_attr_tlv(struct loader *l, const json_t *pp, const char *ppath,
 	json_t *fa = json_object_get(pp, "find-all");
 	if (fa && !json_is_boolean(fa)) {
 		snprintf(path, sizeof(path), "%s.find-all", ppath);
-		return bad(l, path, "expected a boolean, found %s", type_name(fa));
+		return bad(l, path, "expected a boolean, found %s", pl_model_json_type(fa));
 	}
 	a->find_all = fa && json_is_true(fa);
 	return 0;
@@ -680,7 +680,7 @@ load_attributes(struct loader *l, const json_t *root, struct pl_model *m)
 		return 0;
 	if (!json_is_array(arr))
 		return bad(l, "attributes", "expected an array, found %s",
-			   type_name(arr));
+			   pl_model_json_type(arr));
 	size_t n = json_array_size(arr);
 	if (n > PL_MODEL_MAX_ATTRS)
 		return bad(l, "attributes", "expected at most %d attributes, "
@@ -694,7 +694,7 @@ load_attributes(struct loader *l, const json_t *root, struct pl_model *m)
 		snprintf(path, sizeof(path), "attributes[%zu]", i);
 		if (!json_is_object(aj))
 			return bad(l, path, "expected an object, found %s",
-				   type_name(aj));
+				   pl_model_json_type(aj));
 		check_keys(l, aj, path, known);
 		/* counted now, so that a failure below frees what it holds */
 		struct pl_attr *a = &m->attrs[m->nb_attrs++];
@@ -791,7 +791,7 @@ load_file(struct loader *l, const char *dir, const char *name)
 	memset(m, 0, sizeof(*m));
 	snprintf(m->file, sizeof(m->file), "%s", name);
 	if (!json_is_object(root))
-		rc = bad(l, "$", "expected an object, found %s", type_name(root));
+		rc = bad(l, "$", "expected an object, found %s", pl_model_json_type(root));
 	else {
 		check_keys(l, root, "", known);
 		rc = load_info(l, root, m);
@@ -805,7 +805,7 @@ load_file(struct loader *l, const char *dir, const char *name)
 		json_t *bp = json_object_get(root, "best-practices");
 		if (!rc && bp && !json_is_array(bp))
 			rc = bad(l, "best-practices", "expected an array, found %s",
-				 type_name(bp));
+				 pl_model_json_type(bp));
 		else if (!rc && bp)
 			m->rules = json_incref(bp);
 	}

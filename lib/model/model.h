@@ -156,6 +156,9 @@ bool pl_model_std_port(const struct pl_model_set *s, unsigned model,
 const json_t *pl_model_rules(const struct pl_model_set *s, unsigned model,
 			     const char **file);
 
+/** What a JSON value is, for messages: "an object", "an integer", ... */
+const char *pl_model_json_type(const json_t *j);
+
 /** Milliseconds the last pl_model_set_load spent compiling. */
 double pl_model_compile_ms(const struct pl_model_set *s);
 

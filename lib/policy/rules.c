@@ -96,19 +96,6 @@ bad(struct ctx *c, const char *member, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static const char *
-type_name(const json_t *j)
-{
-	switch (json_typeof(j)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: case JSON_REAL: return "a number";
-	case JSON_TRUE: case JSON_FALSE: return "a boolean";
-	default: return "null";
-	}
-}
-
 static int
 pick(struct ctx *c, const char *member, const char *value,
      const char *const *names, size_t n, int *out)
@@ -160,7 +147,7 @@ load_condition(struct ctx *c, const json_t *cond, struct test *t)
 	json_t *v;
 	if (!json_is_object(cond) || json_object_size(cond) != 1)
 		return bad(c, "condition", "expected an object with one "
-			   "operator, found %s", cond ? type_name(cond) : "nothing");
+			   "operator, found %s", cond ? pl_model_json_type(cond) : "nothing");
 	json_object_foreach((json_t *)cond, key, v) {
 		int op = 0;
 		int rc = pick(c, "condition", key, op_names, NB_OPS, &op);
@@ -172,31 +159,31 @@ load_condition(struct ctx *c, const json_t *cond, struct test *t)
 		case OP_LT: case OP_LE: case OP_GT: case OP_GE:
 			if (!json_is_number(v))
 				return bad(c, key, "expected a number, found %s",
-					   type_name(v));
+					   pl_model_json_type(v));
 			break;
 		case OP_EQ: case OP_NE:
 			if (!json_is_number(v) && !json_is_string(v) &&
 			    !json_is_boolean(v))
 				return bad(c, key, "expected a number, a string "
-					   "or a boolean, found %s", type_name(v));
+					   "or a boolean, found %s", pl_model_json_type(v));
 			break;
 		case OP_PREFIX:
 			if (!json_is_string(v))
 				return bad(c, key, "expected a string, found %s",
-					   type_name(v));
+					   pl_model_json_type(v));
 			break;
 		case OP_IN: case OP_NOT_IN: case OP_CIPHER_LEVEL: {
 			size_t i;
 			json_t *e;
 			if (!json_is_array(v) || json_array_size(v) == 0)
 				return bad(c, key, "expected a non-empty array, "
-					   "found %s", type_name(v));
+					   "found %s", pl_model_json_type(v));
 			json_array_foreach(v, i, e) {
 				if (t->op != OP_CIPHER_LEVEL) {
 					if (!json_is_number(e) && !json_is_string(e))
 						return bad(c, key, "expected numbers "
 							   "or strings, found %s",
-							   type_name(e));
+							   pl_model_json_type(e));
 					continue;
 				}
 				enum pl_cipher_level lv;
@@ -209,7 +196,7 @@ load_condition(struct ctx *c, const json_t *cond, struct test *t)
 						   json_is_string(e) ? "\"" : "",
 						   json_is_string(e)
 							   ? json_string_value(e)
-							   : type_name(e),
+							   : pl_model_json_type(e),
 						   json_is_string(e) ? "\"" : "");
 				t->levels |= 1u << lv;
 			}
@@ -218,7 +205,7 @@ load_condition(struct ctx *c, const json_t *cond, struct test *t)
 		case OP_PRESENT: case OP_ABSENT:
 			if (!json_is_true(v))
 				return bad(c, key, "expected true, found %s",
-					   type_name(v));
+					   pl_model_json_type(v));
 			break;
 		}
 	}
@@ -254,7 +241,7 @@ load_test(struct ctx *c, const json_t *o, struct test *t, bool is_rule)
 	const json_t *a = json_object_get(o, "attribute");
 	if (!json_is_string(a))
 		return bad(c, "attribute", "expected a string, found %s",
-			   a ? type_name(a) : "nothing");
+			   a ? pl_model_json_type(a) : "nothing");
 	const char *as = json_string_value(a);
 	if (as[0] == '@') {
 		static const char *const ctxs[] = {"@ttl", "@peer", "@destination"};
@@ -268,7 +255,7 @@ load_test(struct ctx *c, const json_t *o, struct test *t, bool is_rule)
 	const json_t *ea = json_object_get(o, "else-attribute");
 	if (ea && (!json_is_string(ea) || t->ctx != CTX_NONE))
 		return bad(c, "else-attribute", "expected a string beside an "
-			   "attribute path, found %s", type_name(ea));
+			   "attribute path, found %s", pl_model_json_type(ea));
 	if (ea && (rc = parse_path(c, "else-attribute", json_string_value(ea),
 				   t->else_path, &t->nb_else)))
 		return rc;
@@ -277,7 +264,7 @@ load_test(struct ctx *c, const json_t *o, struct test *t, bool is_rule)
 		int k = 0;
 		if (!json_is_string(sel))
 			return bad(c, "select", "expected a string, found %s",
-				   type_name(sel));
+				   pl_model_json_type(sel));
 		if ((rc = pick(c, "select", json_string_value(sel), select_names,
 			       4, &k)))
 			return rc;
@@ -288,7 +275,7 @@ load_test(struct ctx *c, const json_t *o, struct test *t, bool is_rule)
 		const json_t *f = json_object_get(o, flags[i]);
 		if (f && !json_is_boolean(f))
 			return bad(c, flags[i], "expected a boolean, found %s",
-				   type_name(f));
+				   pl_model_json_type(f));
 	}
 	t->grease = json_is_true(json_object_get(o, "ignore-grease"));
 	t->icase = json_is_true(json_object_get(o, "ignore-case"));
@@ -311,7 +298,7 @@ load_string(struct ctx *c, const json_t *o, const char *key, bool required,
 	}
 	if (!json_is_string(v) || json_string_length(v) == 0)
 		return bad(c, key, "expected a non-empty string, found %s",
-			   v ? type_name(v) : "nothing");
+			   v ? pl_model_json_type(v) : "nothing");
 	*out = json_string_value(v);
 	return 0;
 }
@@ -337,11 +324,11 @@ load_rule(struct ctx *c, struct pl_policy *p, const json_t *o, unsigned model,
 	static const char *const kinds[] = {"best-practice", "privacy"};
 	static const char *const dirs[] = {"request", "response", "any"};
 	int rc, k = 0;
-	const char *s;
+	const char *s = NULL;
 
 	memset(r, 0, sizeof(*r));
 	if (!json_is_object(o))
-		return bad(c, NULL, "expected an object, found %s", type_name(o));
+		return bad(c, NULL, "expected an object, found %s", pl_model_json_type(o));
 	r->model = model;
 	r->info.model = model_name;
 	if ((rc = load_string(c, o, "id", true, &r->info.id)))
@@ -394,7 +381,7 @@ load_rule(struct ctx *c, struct pl_policy *p, const json_t *o, unsigned model,
 		return 0;
 	if (!json_is_array(when) || json_array_size(when) > WHEN_MAX)
 		return bad(c, "when", "expected an array of at most %d clauses, "
-			   "found %s", WHEN_MAX, type_name(when));
+			   "found %s", WHEN_MAX, pl_model_json_type(when));
 	size_t base = strlen(c->path);
 	size_t i;
 	json_t *w;
@@ -402,7 +389,7 @@ load_rule(struct ctx *c, struct pl_policy *p, const json_t *o, unsigned model,
 		snprintf(c->path + base, sizeof(c->path) - base, ".when[%zu]", i);
 		if (!json_is_object(w))
 			return bad(c, NULL, "expected an object, found %s",
-				   type_name(w));
+				   pl_model_json_type(w));
 		if ((rc = load_test(c, w, &r->when[i], false)))
 			return rc;
 		r->nb_when++;

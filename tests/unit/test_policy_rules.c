@@ -230,7 +230,7 @@ Test(rules, bad_rules_name_file_path_and_problem)
 	refused("[{\"id\":\"a\",\"attribute\":\"x\",\"select\":\"max\",\"condition\":"
 		"{\"prefix\":\"p\"}," OK_TAIL "}]",
 		"best-practices[0].select: expected any or all with prefix, found max");
-	refused("[7]", "best-practices[0]: expected an object, found a number");
+	refused("[7]", "best-practices[0]: expected an object, found an integer");
 }
 
 Test(rules, not_an_array)
