@@ -115,7 +115,8 @@ pl_links_compute(const struct pl_device_table *t, struct pl_links *out)
 		    claims_of(t->list[i], i, &c, &nc, &cap) != 0)
 			goto done;
 	}
-	qsort(c, nc, sizeof(*c), by_value);
+	if (nc > 0)
+		qsort(c, nc, sizeof(*c), by_value);
 	/* Each value claimed by two devices or more links them. */
 	for (size_t i = 0, j; i < nc; i = j) {
 		for (j = i + 1; j < nc && strcmp(c[j].kind, c[i].kind) == 0 &&

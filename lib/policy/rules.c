@@ -387,12 +387,13 @@ load_rule(struct ctx *c, struct pl_policy *p, const json_t *o, unsigned model,
 	json_t *w;
 	json_array_foreach(when, i, w) {
 		snprintf(c->path + base, sizeof(c->path) - base, ".when[%zu]", i);
+		/* Counted first: what a bad clause holds is freed with it. */
+		r->nb_when++;
 		if (!json_is_object(w))
 			return bad(c, NULL, "expected an object, found %s",
 				   pl_model_json_type(w));
 		if ((rc = load_test(c, w, &r->when[i], false)))
 			return rc;
-		r->nb_when++;
 	}
 	c->path[base] = '\0';
 	return 0;
