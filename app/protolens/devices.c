@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Control's device table (lib/device): every ended flow with the attributes
- * of its messages goes in, devices.json comes out every --export-interval
- * and at the end, and telemetry reads it while the run goes on. Telemetry
- * answers on its own thread, so the table is behind a mutex that control
- * holds per record: uncontended, it costs nothing next to parsing the
- * attributes. The mutex is static, as the table is one per process, so
+ * Control's device table (lib/device): every attribute message goes in as
+ * it arrives and every flow's traffic when it ends, devices.json comes out
+ * every --export-interval and at the end, and telemetry reads it while the
+ * run goes on. Telemetry answers on its own thread, so the table is behind
+ * a mutex that control holds per message or record: uncontended, it costs
+ * nothing next to parsing the attributes. The mutex is static, as the table is one per process, so
  * that a telemetry call racing with the end of the run finds no table
  * rather than a freed one.
  */
@@ -30,7 +30,7 @@ struct pl_devices {
 	struct pl_app *app;
 	struct pl_device_table *table;
 	struct pl_device_rule *rules; /* the policy's, for compliance */
-	uint64_t latest_us;    /* latest packet time of the records */
+	uint64_t latest_us;    /* latest packet time of messages and records */
 	uint64_t interval_us;  /* 0: at the end only */
 	uint64_t next_us;      /* time of the next export, 0 = not set */
 	uint64_t reports;      /* devices.json written */

@@ -348,13 +348,15 @@ int pl_devices_finding(struct pl_devices *d, const struct pl_flow_record *r,
  * its protocol, count the findings against the devices they concern, and
  * give them as a JSON array text for the flow record.
  * @return the text (malloc'ed), or NULL when there is none (or no memory:
- *         counted in c_lost).
+ *         counted in *lost).
  */
 char *pl_findings_of_flow(const struct pl_app *app, struct pl_devices *d,
 			  const struct pl_flow_record *r,
-			  const struct pl_attr_list lists[2], uint64_t *c_lost);
+			  const struct pl_attr_list lists[2], uint64_t *lost);
 
-/** Write devices.json if --export-interval has passed since the last. */
+/** Without capture timestamps: write devices.json if --export-interval of
+ * wall time has passed since the last (with them, trace time decides as
+ * messages and records arrive). */
 void pl_devices_tick(struct pl_devices *d);
 
 /**
