@@ -43,7 +43,8 @@ pl_findings_of_flow(const struct pl_app *app, struct pl_devices *d,
 		    const struct pl_attr_list lists[2], uint64_t *lost)
 {
 	if (app->policy == NULL || r->app == 0 || r->app == PL_ATTR_APP_ARP ||
-	    (lists[0].n == 0 && lists[1].n == 0))
+	    (lists[0].n == 0 && lists[1].n == 0) ||
+	    !pl_policy_model_has_rules(app->policy, r->app - 1u))
 		return NULL;
 	struct pl_policy_msg msgs[FLOW_MSGS_MAX];
 	unsigned n = 0;

@@ -84,6 +84,7 @@ struct pl_options {
 	X(heads_lost, "TCP flow directions with no reassembly buffer free")  \
 	X(attrs_dropped, "attribute messages dropped: none free (live)")     \
 	X(dissect_cycles, "TSC cycles spent reassembling and dissecting")    \
+	X(attrs_wait_cycles, "TSC cycles waiting for control to free a message (trace)") \
 	X(table_bytes, "bytes of the flow table, flow state and timer wheel") \
 	X(head_pool_bytes, "bytes of the TCP head reassembly pool")          \
 	X(busy_polls, "polls that returned packets")                         \

@@ -171,9 +171,9 @@ unsigned pl_policy_rule_count(const struct pl_policy *p);
 const struct pl_rule_info *pl_policy_rule(const struct pl_policy *p,
 					  unsigned rule);
 
-/** Whether rule number `rule` belongs to model number `model`. */
-bool pl_policy_rule_of(const struct pl_policy *p, unsigned rule,
-		       unsigned model);
+/** Whether model number `model` has rules (a flow of a model without
+ * any need not be checked). */
+bool pl_policy_model_has_rules(const struct pl_policy *p, unsigned model);
 
 /** One dissected message of a flow, with what the rules may ask of its
  * packet (@ttl, @peer, @destination). */

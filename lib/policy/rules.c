@@ -484,9 +484,12 @@ pl_policy_rule(const struct pl_policy *p, unsigned rule)
 }
 
 bool
-pl_policy_rule_of(const struct pl_policy *p, unsigned rule, unsigned model)
+pl_policy_model_has_rules(const struct pl_policy *p, unsigned model)
 {
-	return p && rule < p->nb_rules && p->rules[rule].model == model;
+	for (unsigned i = 0; p && i < p->nb_rules; i++)
+		if (p->rules[i].model == model)
+			return true;
+	return false;
 }
 
 /* --------------------------------------------------------------- check */

@@ -183,6 +183,8 @@ Test(rules, first_message_wins)
 	cr_assert_str_eq(f[0].value, "3");
 	cr_assert(!f[0].from_orig);
 	cr_assert_eq(pl_policy_check(p, 1, m, 3, f, 8), 0, "another model");
+	cr_assert(pl_policy_model_has_rules(p, 0));
+	cr_assert(!pl_policy_model_has_rules(p, 1));
 	for (int i = 0; i < 3; i++)
 		json_decref((json_t *)m[i].attrs);
 	done(p);
