@@ -231,6 +231,9 @@ bool pl_device_has_private4(const struct pl_device *d);
 /** Whether the MAC routes for others: more than a few routable addresses
  * behind it, or a routable IPv4 address beside a private one. */
 bool pl_device_routes(const struct pl_device *d);
+/** Whether a is surely the device's own: special-purpose, or learned on
+ * the link. */
+bool pl_device_surely_owns(const struct pl_device *d, const struct pl_addr *a);
 /** Whether a is the device's own address (ingest.c). */
 bool pl_device_owns(struct pl_device *d, const struct pl_addr *a);
 

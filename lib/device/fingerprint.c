@@ -374,21 +374,6 @@ arp(struct pl_device_table *t, uint64_t ts_us, const json_t *a)
 		pl_device_addr(d, &ad, PL_DEV_SRC_ARP, ts_us);
 }
 
-/* A responder's address is its own only when it is local for sure: a
- * remote server's answers come from behind the gateway's MAC. */
-static bool
-surely_local(const struct pl_device *d, const struct pl_addr *a)
-{
-	if (pl_addr_is_special(a))
-		return true;
-	for (unsigned i = 0; i < d->nb_addrs; i++)
-		if ((d->addrs[i].sources & PL_DEV_SRC_ONLINK) &&
-		    d->addrs[i].a.family == a->family &&
-		    memcmp(d->addrs[i].a.a, a->a, 16) == 0)
-			return true;
-	return false;
-}
-
 int
 pl_device_add_message(struct pl_device_table *t, const struct pl_device_msg *m)
 {
@@ -410,7 +395,10 @@ pl_device_add_message(struct pl_device_table *t, const struct pl_device_msg *m)
 	if (sender && ip)
 		pl_device_note_global(sender, &sa);
 	if (sender && ip &&
-	    !(from_orig ? pl_device_owns(sender, &sa) : surely_local(sender, &sa)))
+	    !(from_orig ? pl_device_owns(sender, &sa)
+		       /* a remote server's answers come from behind the
+		        * gateway's MAC */
+		       : pl_device_surely_owns(sender, &sa)))
 		sender = NULL;
 	struct pl_device *orig = sender;
 	if (!from_orig) {

@@ -4,9 +4,10 @@
  * device's when its MAC is unicast and its address is the device's own:
  * special-purpose addresses (private, link-local, ...) always are, and so
  * are addresses learned on the link (ARP, DHCP, mDNS, NDP). A routable
- * address is the MAC's own until that MAC has shown more than a few of them:
- * past that the MAC is a router and the address is a remote host behind it,
- * which is not a device (only the local side's remote services name it).
+ * address is the MAC's own until that MAC has shown more than a few of
+ * them, or a routable IPv4 address beside a private one: past that the MAC
+ * is a router and the address is a remote host behind it, which is not a
+ * device (only the local side's remote services name it).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@
 #define US_PER_HOUR 3600000000ULL
 
 bool
-pl_device_owns(struct pl_device *d, const struct pl_addr *a)
+pl_device_surely_owns(const struct pl_device *d, const struct pl_addr *a)
 {
 	if (pl_addr_is_special(a))
 		return true;
@@ -28,6 +29,14 @@ pl_device_owns(struct pl_device *d, const struct pl_addr *a)
 		    d->addrs[i].a.family == a->family &&
 		    memcmp(d->addrs[i].a.a, a->a, 16) == 0)
 			return true;
+	return false;
+}
+
+bool
+pl_device_owns(struct pl_device *d, const struct pl_addr *a)
+{
+	if (pl_device_surely_owns(d, a))
+		return true;
 	/* A host has a private IPv4 address or a public one: a MAC with both
 	 * routes for others. */
 	if (a->family == 4 && pl_device_has_private4(d))

@@ -49,8 +49,7 @@ addresses_json(const struct pl_device *d, bool gateway)
 		const struct pl_dev_addr *e = &d->addrs[i];
 		/* Routable addresses seen behind a gateway before it was one
 		 * are the remote hosts', not its own. */
-		if (gateway && !(e->sources & PL_DEV_SRC_ONLINK) &&
-		    !pl_addr_is_special(&e->a))
+		if (gateway && !pl_device_surely_owns(d, &e->a))
 			continue;
 		char buf[46];
 		pl_addr_str(&e->a, buf, sizeof(buf));
