@@ -41,9 +41,7 @@ count_non_ip(struct control *c, const struct pl_flow_record *r)
 		if (r->pkts[side] == 0)
 			continue;
 		char mac[18];
-		const uint8_t *m = r->mac[side];
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
-			 m[0], m[1], m[2], m[3], m[4], m[5]);
+		pl_pkt_mac_str(r->mac[side], mac);
 		json_t *v = json_object_get(c->non_ip, mac);
 		json_int_t n = (v ? json_integer_value(v) : 0) +
 			       (json_int_t)r->pkts[side];

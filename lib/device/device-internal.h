@@ -218,7 +218,6 @@ pl_mac_is_local(const uint8_t mac[6])
 {
 	return (mac[0] & 0x02) != 0;
 }
-void pl_mac_str(const uint8_t mac[6], char out[18]);
 
 /** Count one value of a feature of a device. */
 void pl_device_feature(struct pl_device *d, enum pl_dev_feature f,

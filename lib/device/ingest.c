@@ -172,7 +172,7 @@ account_side(struct pl_device_table *t, struct pl_device *d,
 	}
 
 	char mac[18];
-	pl_mac_str(r->mac[!side], mac);
+	pl_pkt_mac_str(r->mac[!side], mac);
 	if (pl_vals_add(&d->peers, mac, 1, bytes, r->mac[!side]) == NULL &&
 	    d->peers.len < PL_DEVICE_VALUES_MAX)
 		t->no_memory++;

@@ -309,7 +309,7 @@ device_json(const struct pl_device_table *t, const struct pl_device *d,
 	const char *vendor = pl_oui_vendor(t->cfg.oui, d->mac, &registry);
 	bool local = pl_mac_is_local(d->mac);
 
-	pl_mac_str(d->mac, mac);
+	pl_pkt_mac_str(d->mac, mac);
 	/* A locally administered MAC is not the registrant's, whatever its
 	 * first bytes say. */
 	if (local)
@@ -381,7 +381,7 @@ links_json(const struct pl_device_table *t, const struct pl_links *l)
 		char mac[18], id[16];
 		for (uint32_t i = 0; i < t->count; i++)
 			if (l->group[i] == g) {
-				pl_mac_str(t->list[i]->mac, mac);
+				pl_pkt_mac_str(t->list[i]->mac, mac);
 				json_array_append_new(macs, json_string(mac));
 			}
 		for (size_t e = 0; e < l->nb_evidence; e++)
@@ -414,7 +414,7 @@ pl_device_report(struct pl_device_table *t)
 				      device_json(t, t->list[i], gw, l.group[i]));
 	char mac[18];
 	if (gw)
-		pl_mac_str(gw->mac, mac);
+		pl_pkt_mac_str(gw->mac, mac);
 	json_t *r = json_object();
 	json_object_set_new(r, "version", json_integer(1));
 	json_object_set_new(r, "trace_time",

@@ -188,13 +188,6 @@ pl_device_global_estimate(const struct pl_device *d)
 	return -(double)m * log((double)(m - set) / m);
 }
 
-void
-pl_mac_str(const uint8_t m[6], char out[18])
-{
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
-		 m[3], m[4], m[5]);
-}
-
 int
 pl_device_mac_parse(const char *s, uint8_t mac[6])
 {

@@ -56,13 +56,6 @@ tcp_flags_str(uint8_t f, char out[9])
 	out[n] = '\0';
 }
 
-static void
-mac_str(const uint8_t *m, char out[18])
-{
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
-		 m[3], m[4], m[5]);
-}
-
 /* The detected protocol (docs/output.md): proto, std_port, matched and
  * also_matched. */
 static void
@@ -129,8 +122,8 @@ pl_export_flow_json(FILE *f, const struct pl_flow_record *r,
 	unsigned o = r->orig_side;
 
 	pl_export_uid(r->worker, r->seq, uid);
-	mac_str(r->mac[0], omac);
-	mac_str(r->mac[1], rmac);
+	pl_pkt_mac_str(r->mac[0], omac);
+	pl_pkt_mac_str(r->mac[1], rmac);
 	fprintf(f, "{\"ts\":%" PRIu64 ".%06" PRIu64 ",\"uid\":\"%s\"",
 		r->first_us / 1000000, r->first_us % 1000000, uid);
 	if (k->family == PL_FAMILY_L2) {

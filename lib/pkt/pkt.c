@@ -498,8 +498,14 @@ pl_pkt_addr_str(const struct pl_flow_key *k, int side, char *buf, size_t size)
 	case PL_FAMILY_IPV6:
 		return (char *)inet_ntop(AF_INET6, a, buf, (socklen_t)size);
 	default:
-		snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", a[0], a[1],
-			 a[2], a[3], a[4], a[5]);
+		pl_pkt_mac_str(a, buf);
 		return buf;
 	}
+}
+
+void
+pl_pkt_mac_str(const uint8_t m[6], char out[18])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+		 m[3], m[4], m[5]);
 }

@@ -172,6 +172,9 @@ pl_pkt_worker_of(uint32_t hash, unsigned nb_workers)
  */
 int pl_pkt_icmp_counterpart(uint8_t family, uint8_t type);
 
+/** A MAC as "aa:bb:cc:dd:ee:ff" (lower case, NUL-terminated). */
+void pl_pkt_mac_str(const uint8_t mac[6], char out[18]);
+
 /**
  * Format a key side's address (IPv4, IPv6 or MAC) into buf.
  * @return buf, or NULL if size is too small (46 bytes always suffice).

@@ -358,7 +358,7 @@ Test(device, gateway_remote_hosts_and_external_bytes)
 	json_t *rep = pl_device_report(t);
 	cr_assert_not_null(rep);
 	char gw[18];
-	pl_mac_str(GW, gw);
+	pl_pkt_mac_str(GW, gw);
 	cr_assert_str_eq(json_string_value(json_object_get(rep, "gateway")), gw);
 	json_t *d = device_of(t, DEV);
 	cr_assert_eq(path_int(d, "traffic", "external_bytes"), 12 * 1500);
