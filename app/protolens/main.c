@@ -27,6 +27,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_pool_ops.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_memory.h>
 #include <rte_telemetry.h>
@@ -205,6 +206,42 @@ fail:
 	fprintf(stderr, "protolens: port %u: setup failed: %s\n", port,
 		rte_strerror(-rc));
 	return -1;
+}
+
+/* The pktmbuf pool, made by hand for one flag: without hugepages a pool
+ * whose objects must be IOVA-contiguous puts each mbuf alone on a 4 KiB
+ * page, so the headers, metas and data of a burst all fall in the same
+ * L1 sets and evict each other between the PMD's copy and the decoder.
+ * A trace has no DMA: its mbufs are packed. */
+static struct rte_mempool *
+mbuf_pool_create(unsigned n, bool no_dma)
+{
+	struct rte_pktmbuf_pool_private priv = {
+		.mbuf_data_room_size = RTE_MBUF_DEFAULT_BUF_SIZE,
+		.mbuf_priv_size = PL_PKT_META_SIZE,
+	};
+	struct rte_mempool *mp = rte_mempool_create_empty(
+		"pl_mbufs", n,
+		sizeof(struct rte_mbuf) + PL_PKT_META_SIZE +
+			RTE_MBUF_DEFAULT_BUF_SIZE,
+		256, sizeof(priv), (int)rte_socket_id(),
+		no_dma ? RTE_MEMPOOL_F_NO_IOVA_CONTIG : 0);
+	if (mp == NULL)
+		return NULL;
+	/* A stack hands out the mbufs freed last, still in cache, where the
+	 * default ring cycles through the whole pool (measured: worker 70-77
+	 * cycles/packet instead of 79-92, docs/benchmarks.md). */
+	if (rte_mempool_set_ops_byname(mp, "stack", NULL) != 0 &&
+	    rte_mempool_set_ops_byname(mp, rte_mbuf_best_mempool_ops(), NULL) != 0)
+		goto fail;
+	rte_pktmbuf_pool_init(mp, &priv);
+	if (rte_mempool_populate_default(mp) < 0)
+		goto fail;
+	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
+	return mp;
+fail:
+	rte_mempool_free(mp);
+	return NULL;
 }
 
 static int
@@ -444,17 +481,8 @@ main(int argc, char **argv)
 			    4096;
 	if (app.opt.replay)
 		nb_mbufs += (unsigned)app.expected;
-	/* A stack hands out the mbufs freed last, still in cache, where the
-	 * default ring cycles through the whole pool (measured: worker 70-77
-	 * cycles/packet instead of 79-92, docs/benchmarks.md). */
-	struct rte_mempool *pool = rte_pktmbuf_pool_create_by_ops(
-		"pl_mbufs", nb_mbufs, 256, PL_PKT_META_SIZE,
-		RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id(), "stack");
-	if (pool == NULL)
-		pool = rte_pktmbuf_pool_create("pl_mbufs", nb_mbufs, 256,
-					       PL_PKT_META_SIZE,
-					       RTE_MBUF_DEFAULT_BUF_SIZE,
-					       (int)rte_socket_id());
+	struct rte_mempool *pool =
+		mbuf_pool_create(nb_mbufs, app.opt.pcap != NULL);
 	if (pool == NULL) {
 		fprintf(stderr, "protolens: cannot create %u mbufs: %s (raise "
 				"--mem)\n", nb_mbufs, rte_strerror(rte_errno));

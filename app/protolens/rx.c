@@ -21,6 +21,16 @@ wall_us(void)
 	return rte_get_tsc_cycles() / (rte_get_tsc_hz() / 1000000);
 }
 
+/* prefetchw whatever -march says: rte_prefetch0_write degrades to a read
+ * prefetch without PRFCHW, and CPUs without it take it as a no-op. */
+static inline void
+prefetch_meta(struct rte_mbuf *m)
+{
+	const char *p = (const char *)PL_META(m);
+	asm volatile("prefetchw %0" : : "m"(*p));
+	asm volatile("prefetchw %0" : : "m"(*(p + RTE_CACHE_LINE_SIZE)));
+}
+
 unsigned
 pl_rx_decode_burst(struct pl_app *app, struct rte_mbuf **pkts, unsigned n,
 		   struct pl_lcore_stats *st)
@@ -29,13 +39,15 @@ pl_rx_decode_burst(struct pl_app *app, struct rte_mbuf **pkts, unsigned n,
 	uint64_t now = app->ts_offset < 0 ? wall_us() : 0;
 
 	/* The meta goes to the private area, two cache lines the PMD did not
-	 * touch: fetch them a few packets ahead. */
+	 * touch and the worker read last: fetch them for writing a few
+	 * packets ahead, or each store waits for the worker's copy to be
+	 * invalidated. */
 	for (unsigned i = 0; i < n && i < PREFETCH_AHEAD; i++)
-		rte_prefetch0(PL_META(pkts[i]));
+		prefetch_meta(pkts[i]);
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		if (i + PREFETCH_AHEAD < n)
-			rte_prefetch0(PL_META(pkts[i + PREFETCH_AHEAD]));
+			prefetch_meta(pkts[i + PREFETCH_AHEAD]);
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		struct pl_pkt_meta *meta = PL_META(m);
