@@ -488,6 +488,7 @@ main(int argc, char **argv)
 				"--mem)\n", nb_mbufs, rte_strerror(rte_errno));
 		goto out;
 	}
+	app.pool = pool;
 	if (port_init(&app, pool, nb_queues) != 0)
 		goto out;
 	/* Replay loops the trace without timestamps: use wall time. */

@@ -164,6 +164,7 @@ struct pl_app {
 					  with --no-inspect */
 	struct pl_model_set *models; /**< NULL with --no-inspect */
 	uint16_t port;
+	struct rte_mempool *pool; /**< every packet's mbuf */
 	bool pipeline;            /**< RX lcore feeds workers through rings */
 	bool offline;             /**< a trace: wait on full rings, never drop */
 	uint64_t expected;        /**< packets in the trace, 0 if unknown */

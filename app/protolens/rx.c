@@ -69,6 +69,9 @@ pl_rx_decode_burst(struct pl_app *app, struct rte_mbuf **pkts, unsigned n,
 		}
 		st->rx_bytes += meta->wire_len;
 		st->decoded++;
+		if (unlikely(m->nb_segs != 1 || !RTE_MBUF_DIRECT(m) ||
+			     rte_mbuf_refcnt_read(m) != 1))
+			meta->flags |= PL_PKT_F_COMPLEX_BUF;
 		meta->ts_us = app->ts_offset < 0
 				      ? now
 				      : *RTE_MBUF_DYNFIELD(m, app->ts_offset,

@@ -74,6 +74,9 @@ struct pl_flow_key {
 #define PL_PKT_F_FIRST_FRAG 0x02 /**< first fragment of a fragmented datagram */
 #define PL_PKT_F_SNAPLEN 0x04    /**< captured length shorter than the wire */
 #define PL_PKT_F_QINQ 0x08       /**< two or more VLAN tags */
+/** Set by the receiver, never by pl_pkt_decode: the frame's buffer is not
+ * one plain segment (chained, shared or external) and needs a full free. */
+#define PL_PKT_F_COMPLEX_BUF 0x10
 
 /** Whether a packet was sent to one host, to all, or to a group. */
 enum pl_pkt_cast {
