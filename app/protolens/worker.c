@@ -145,16 +145,12 @@ needs_payload(const struct pl_flow *f, const struct pl_pkt_meta *m)
  * it. */
 static void
 payload_of(struct worker_ctx *c, struct pl_flow *f,
-	   const struct pl_pkt_meta *m, const struct rte_mbuf *pkt)
+	   const struct pl_pkt_meta *m)
 {
-	/* Only the first segment: headers and the start of the payload. */
+	/* The decoder saw the first segment only: the payload it found is
+	 * all in there. */
+	const uint8_t *payload = m->frame + m->payload_off;
 	uint32_t len = m->payload_cap;
-	if (m->payload_off + len > pkt->data_len)
-		len = pkt->data_len > m->payload_off
-			      ? pkt->data_len - m->payload_off
-			      : 0;
-	const uint8_t *payload =
-		rte_pktmbuf_mtod_offset(pkt, const uint8_t *, m->payload_off);
 	if (f->inspect)
 		inspect(c, f, m, payload, len);
 	if (f->head_step[m->dir] < PL_HEAD_DONE)
@@ -173,29 +169,34 @@ advance_to(struct worker_ctx *c, uint64_t now)
 
 /* Account packets that all fall before the next wheel tick. */
 static void
-account(struct worker_ctx *c, struct rte_mbuf **pkts,
-	const struct pl_pkt_meta **metas, unsigned n)
+account(struct worker_ctx *c, const struct pl_pkt_meta **metas, unsigned n)
 {
 	uint32_t idx[PL_BURST];
 	uint64_t is_new;
 	struct pl_lcore_stats *st = &c->w->stats;
 
+	/* Payloads the automata or a dissector may read were written on the
+	 * RX core. Their first lines are fetched before the lookup, whose
+	 * time hides the misses (measured: detection 585 -> 385 cycles per
+	 * payload); the next line only for flows that will read it. */
+	if (c->scratch != NULL)
+		for (unsigned i = 0; i < n; i++)
+			if (metas[i]->payload_cap)
+				rte_prefetch0(metas[i]->frame +
+					      metas[i]->payload_off);
 	pl_flow_table_lookup_bulk(c->table, metas, n, idx, &is_new);
-	/* Payloads the automata or a dissector will read were written on the
-	 * RX core: start their misses for the whole burst at once. */
 	if (c->scratch != NULL)
 		for (unsigned i = 0; i < n; i++) {
-			if (metas[i]->payload_cap == 0 || idx[i] == UINT32_MAX)
+			const uint8_t *p = metas[i]->frame + metas[i]->payload_off;
+			if (((uintptr_t)p % RTE_CACHE_LINE_SIZE) +
+					    metas[i]->payload_cap <=
+				    RTE_CACHE_LINE_SIZE ||
+			    idx[i] == UINT32_MAX)
 				continue;
 			const struct pl_flow *f =
 				pl_flow_table_flow(c->table, idx[i]);
-			if ((is_new >> i & 1) || needs_payload(f, metas[i])) {
-				const char *p = rte_pktmbuf_mtod_offset(
-					pkts[i], const char *,
-					metas[i]->payload_off);
-				rte_prefetch0(p);
+			if ((is_new >> i & 1) || needs_payload(f, metas[i]))
 				rte_prefetch0(p + RTE_CACHE_LINE_SIZE);
-			}
 		}
 	for (unsigned i = 0; i < n; i++) {
 		const struct pl_pkt_meta *m = metas[i];
@@ -222,7 +223,7 @@ account(struct worker_ctx *c, struct rte_mbuf **pkts,
 		}
 		pl_flow_update(f, m);
 		if (needs_payload(f, m))
-			payload_of(c, f, m, pkts[i]);
+			payload_of(c, f, m);
 	}
 }
 
@@ -265,7 +266,7 @@ process_burst(struct worker_ctx *c, struct rte_mbuf **pkts, unsigned n)
 		unsigned j = i + 1;
 		while (j < n && metas[j]->ts_us < c->next_tick_us)
 			j++;
-		account(c, pkts + i, metas + i, j - i);
+		account(c, metas + i, j - i);
 		i = j;
 	}
 	free_burst(c->w->app->pool, pkts, metas, n);

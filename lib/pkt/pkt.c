@@ -368,13 +368,15 @@ decode_other_link(const uint8_t *data, uint32_t cap, enum pl_pkt_link link,
 
 /* gcc turns a memset of the meta, and even a loop of vector stores, into
  * rep stos, whose start-up costs more than the stores (perf: a third of
- * pl_pkt_decode): the stores are spelled out. */
+ * pl_pkt_decode): the stores are spelled out. The frame pointer after them
+ * is always set. */
 static inline void
 meta_zero(struct pl_pkt_meta *m)
 {
 	char *p = (char *)m;
 #if defined(__SSE2__)
-	_Static_assert(sizeof(*m) == 96, "meta_zero stores 96 bytes");
+	_Static_assert(offsetof(struct pl_pkt_meta, frame) == 96,
+		       "meta_zero stores 96 bytes");
 	__m128i z = _mm_setzero_si128();
 	_mm_storeu_si128((__m128i *)(void *)(p + 0), z);
 	_mm_storeu_si128((__m128i *)(void *)(p + 16), z);
@@ -383,7 +385,7 @@ meta_zero(struct pl_pkt_meta *m)
 	_mm_storeu_si128((__m128i *)(void *)(p + 64), z);
 	_mm_storeu_si128((__m128i *)(void *)(p + 80), z);
 #else
-	memset(p, 0, sizeof(*m));
+	memset(p, 0, offsetof(struct pl_pkt_meta, frame));
 #endif
 }
 
@@ -392,6 +394,7 @@ pl_pkt_decode(const uint8_t *data, uint32_t cap_len, uint32_t wire_len,
 	      enum pl_pkt_link link, struct pl_pkt_meta *m)
 {
 	meta_zero(m);
+	m->frame = data;
 	m->wire_len = wire_len > cap_len ? wire_len : cap_len;
 	if (link != PL_LINK_ETHERNET)
 		return decode_other_link(data, cap_len, link, m);
