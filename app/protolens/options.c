@@ -52,7 +52,7 @@ static const struct opt_def defs[] = {
 	 "idle timeout of other flows: ICMP, L2 (default 60)"},
 	{OPT_RING_SIZE, "ring-size", "N", 64, 1U << 20,
 	 "packets each worker's input ring holds (power of two, default "
-	 "16384: 3 ms at 5 Mpps, what a preempted worker needs)"},
+	 "65536: 3 ms at 20 Mpps, what a preempted worker needs)"},
 	{OPT_RECORD_RING, "record-ring-size", "N", 64, 1U << 22,
 	 "flow records each worker's ring to control holds (power of two, "
 	 "default 65536)"},
@@ -290,7 +290,7 @@ pl_options_parse(struct pl_options *o, int argc, char **argv)
 		.tcp_timeout = 300,
 		.udp_timeout = 60,
 		.other_timeout = 60,
-		.ring_size = 16384,
+		.ring_size = 65536,
 		.record_ring_size = 65536,
 		.models = PL_MODELS_DIR,
 		.inspect_pkts = 32,
