@@ -342,36 +342,6 @@ match_at(const struct pl_bytes_pattern *p, const uint8_t *d)
 	return true;
 }
 
-bool
-pl_bytes_match(const struct pl_bytes_pattern *p, const uint8_t *data,
-	       uint32_t len)
-{
-	if (len < p->len)
-		return false;
-	if (p->index >= 0) {
-		if ((uint32_t)p->index > len - p->len)
-			return false;
-		return match_at(p, data + p->index);
-	}
-	uint32_t last = len - p->len;
-	if (p->first_single) {
-		const uint8_t *d = data, *end = data + last + 1;
-		while (d < end) {
-			d = memchr(d, p->first_byte, (size_t)(end - d));
-			if (d == NULL)
-				return false;
-			if (match_at(p, d))
-				return true;
-			d++;
-		}
-		return false;
-	}
-	for (uint32_t i = 0; i <= last; i++)
-		if (pl_byteset_has(&p->sets[0], data[i]) && match_at(p, data + i))
-			return true;
-	return false;
-}
-
 int64_t
 pl_bytes_find(const struct pl_bytes_pattern *p, const uint8_t *data,
 	      uint32_t len)

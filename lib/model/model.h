@@ -50,10 +50,6 @@ int pl_bytes_compile(const char *src, int32_t index,
 /** Release a compiled pattern. */
 void pl_bytes_free(struct pl_bytes_pattern *p);
 
-/** Whether the pattern occurs in data (at its index, or anywhere). */
-bool pl_bytes_match(const struct pl_bytes_pattern *p, const uint8_t *data,
-		    uint32_t len);
-
 /**
  * Where the pattern occurs in data: its index if it matches there (an
  * anchored pattern), else the offset of the first (leftmost) occurrence.
@@ -61,6 +57,26 @@ bool pl_bytes_match(const struct pl_bytes_pattern *p, const uint8_t *data,
  */
 int64_t pl_bytes_find(const struct pl_bytes_pattern *p, const uint8_t *data,
 		      uint32_t len);
+
+/**
+ * Whether the pattern occurs in data (at its index, or anywhere). Inline:
+ * detection tests a dozen anchored patterns per payload, and the calls
+ * were most of their cost.
+ */
+static inline bool
+pl_bytes_match(const struct pl_bytes_pattern *p, const uint8_t *data,
+	       uint32_t len)
+{
+	if (p->index < 0)
+		return pl_bytes_find(p, data, len) >= 0;
+	if (len < p->len || (uint32_t)p->index > len - p->len)
+		return false;
+	const uint8_t *d = data + p->index;
+	for (uint32_t i = 0; i < p->len; i++)
+		if (!pl_byteset_has(&p->sets[i], d[i]))
+			return false;
+	return true;
+}
 
 /** Most matchers over all models (bits of struct pl_model_bits). */
 #define PL_MODEL_MAX_MATCHERS 256
