@@ -218,6 +218,32 @@ stream_start(const struct pl_flow *f, const struct pl_pkt_meta *m)
 	return m->tcp_seq - (uint16_t)((uint16_t)m->tcp_seq - f->syn_next16[d]);
 }
 
+/* A stream's first segment that holds a whole head of a one-message
+ * protocol (a ClientHello, a DNS query) is dissected where it lies, as
+ * try_stream would have done it from a buffer, without taking one and
+ * copying into it. */
+static bool
+whole_in_place(struct pl_heads *h, struct pl_flow *f,
+	       const struct pl_pkt_meta *m, const uint8_t *payload,
+	       uint32_t len)
+{
+	const struct pl_dissector *ds =
+		f->app ? h->dissector[f->app - 1] : NULL;
+	if (f->app == 0 || (ds && ds->message_len) ||
+	    len > h->app->opt.head_bytes || m->tcp_seq != stream_start(f, m))
+		return false;
+	bool end = (m->tcp_flags & (TCP_FIN | TCP_RST)) != 0;
+	enum pl_head_state hs = ds && ds->stream ? ds->head_state(payload, len)
+						 : PL_HEAD_COMPLETE;
+	if (hs == PL_HEAD_NEED_MORE && !end)
+		return false;
+	dissect(h, f, m->dir, f->app,
+		hs != PL_HEAD_NOT_MINE && ds ? ds->stream : NULL, payload, len,
+		m, &m->key);
+	f->head_step[m->dir] = PL_HEAD_DONE;
+	return true;
+}
+
 static void
 on_tcp(struct pl_heads *h, struct pl_flow *f, const struct pl_pkt_meta *m,
        const uint8_t *payload, uint32_t len)
@@ -225,7 +251,7 @@ on_tcp(struct pl_heads *h, struct pl_flow *f, const struct pl_pkt_meta *m,
 	unsigned d = m->dir;
 
 	if (f->head_step[d] == PL_HEAD_WAITING) {
-		if (len == 0)
+		if (len == 0 || whole_in_place(h, f, m, payload, len))
 			return;
 		uint16_t id = pl_reasm_get(h->pool, stream_start(f, m));
 		if (id == PL_REASM_NONE) {
