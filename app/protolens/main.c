@@ -475,8 +475,9 @@ main(int argc, char **argv)
 	uint16_t nb_queues = app.pipeline ? 1 : (uint16_t)app.opt.workers;
 	/* The pool outlives every ring and descriptor that can hold mbufs,
 	 * so the port never runs short (the pcap PMD loses the packet it
-	 * read when it does). */
-	unsigned nb_mbufs = app.opt.workers * app.opt.ring_size +
+	 * read when it does). Run to completion has no worker rings. */
+	unsigned nb_mbufs = (app.pipeline ? app.opt.workers * app.opt.ring_size
+					  : 0) +
 			    nb_queues * 1024 + 2 * PL_BURST * (PL_MAX_WORKERS + 1) +
 			    4096;
 	if (app.opt.replay)
