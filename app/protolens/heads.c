@@ -168,6 +168,27 @@ release(struct pl_heads *h, struct pl_flow *f, unsigned side)
 		f->head_step[side] = PL_HEAD_DONE;
 }
 
+/* What a dissector says of a head; a model without a native stream
+ * dissector takes it as it is. */
+static enum pl_head_state
+head_state_of(const struct pl_dissector *ds, const uint8_t *p, uint32_t len)
+{
+	return ds && ds->stream ? ds->head_state(p, len) : PL_HEAD_COMPLETE;
+}
+
+/* Dissect a head in the state hs: natively unless it is not the
+ * dissector's, and with the model's attributes in any case. */
+static void
+dissect_head(struct pl_heads *h, const struct pl_flow *f, unsigned side,
+	     const struct pl_dissector *ds, enum pl_head_state hs,
+	     const uint8_t *p, uint32_t len, const struct pl_pkt_meta *m,
+	     const struct pl_flow_key *key)
+{
+	dissect(h, f, side, f->app,
+		hs != PL_HEAD_NOT_MINE && ds ? ds->stream : NULL, p, len, m,
+		key);
+}
+
 /* A collected head is dissected when the dissector says it is whole, when
  * the buffer is full, or when the stream ends (FIN, RST, flow end). A
  * stream of several messages (HTTP kept alive) goes on after each whole
@@ -184,17 +205,14 @@ try_stream(struct pl_heads *h, struct pl_flow *f, unsigned side, bool end,
 		const uint8_t *data = pl_reasm_data(h->pool, f->head[side], &len);
 		if (len == 0 && !end)
 			return;
-		enum pl_head_state hs = ds && ds->stream
-			? ds->head_state(data, len) : PL_HEAD_COMPLETE;
+		enum pl_head_state hs = head_state_of(ds, data, len);
 		bool full = pl_reasm_full(h->pool, f->head[side]);
 		if (hs == PL_HEAD_NEED_MORE && !end && !full)
 			return;
 		/* After a whole message, what the window cuts or the end
 		 * leaves unfinished is not a message to report. */
 		if (len > 0 && (done == 0 || hs == PL_HEAD_COMPLETE))
-			dissect(h, f, side, f->app,
-				hs != PL_HEAD_NOT_MINE && ds ? ds->stream : NULL,
-				data, len, m, key);
+			dissect_head(h, f, side, ds, hs, data, len, m, key);
 		size_t next = hs == PL_HEAD_COMPLETE && ds && ds->message_len
 			? ds->message_len(data, len) : 0;
 		if (next == 0 || next >= len + (size_t)!end ||
@@ -227,19 +245,17 @@ whole_in_place(struct pl_heads *h, struct pl_flow *f,
 	       const struct pl_pkt_meta *m, const uint8_t *payload,
 	       uint32_t len)
 {
-	const struct pl_dissector *ds =
-		f->app ? h->dissector[f->app - 1] : NULL;
-	if (f->app == 0 || (ds && ds->message_len) ||
-	    len > h->app->opt.head_bytes || m->tcp_seq != stream_start(f, m))
+	if (f->app == 0)
+		return false;
+	const struct pl_dissector *ds = h->dissector[f->app - 1];
+	if ((ds && ds->message_len) || len > h->app->opt.head_bytes ||
+	    m->tcp_seq != stream_start(f, m))
 		return false;
 	bool end = (m->tcp_flags & (TCP_FIN | TCP_RST)) != 0;
-	enum pl_head_state hs = ds && ds->stream ? ds->head_state(payload, len)
-						 : PL_HEAD_COMPLETE;
+	enum pl_head_state hs = head_state_of(ds, payload, len);
 	if (hs == PL_HEAD_NEED_MORE && !end)
 		return false;
-	dissect(h, f, m->dir, f->app,
-		hs != PL_HEAD_NOT_MINE && ds ? ds->stream : NULL, payload, len,
-		m, &m->key);
+	dissect_head(h, f, m->dir, ds, hs, payload, len, m, &m->key);
 	f->head_step[m->dir] = PL_HEAD_DONE;
 	return true;
 }

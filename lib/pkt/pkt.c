@@ -172,8 +172,6 @@ decode_l4(const uint8_t *data, uint32_t cap, uint32_t off, uint32_t l4_wire,
 	}
 	default:
 		hlen = 0;
-		if (c == 0)
-			m->dir = 0;
 		break;
 	}
 	m->payload_off = (uint16_t)(off + hlen);
