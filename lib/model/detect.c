@@ -99,31 +99,31 @@ pl_model_candidates(const struct pl_model_set *s, uint16_t ether_type,
 	return fam & s->by_proto[ip_proto] & s->by_mode[mode];
 }
 
+/* What a payload's matchers found: their bits, and the models that own
+ * one of them (the others' evals are known without evaluating them). */
+struct found {
+	struct pl_model_bits bits;
+	uint32_t models;
+	const struct pl_model_set *set;
+};
+
+static inline void
+found_add(struct found *f, unsigned matcher, unsigned model)
+{
+	f->bits.w[matcher >> 6] |= 1ULL << (matcher & 63);
+	f->models |= 1U << model;
+}
+
 static int
 on_match(unsigned int id, unsigned long long from, unsigned long long to,
 	 unsigned int flags, void *ctx)
 {
-	struct pl_model_bits *bits = ctx;
+	struct found *f = ctx;
 	(void)from;
 	(void)to;
 	(void)flags;
-	bits->w[id >> 6] |= 1ULL << (id & 63);
+	found_add(f, id, f->set->matchers[id].model);
 	return 0;
-}
-
-/* Whether any candidate's regex can match a payload starting with first:
- * the one Hyperscan scan is skipped when none can. */
-static inline bool
-regex_may_match(const struct pl_model_set *s, uint32_t candidates,
-		uint8_t first)
-{
-	uint32_t c = candidates & s->regex_models;
-	if (c & s->regex_any)
-		return true;
-	for (; c; c &= c - 1)
-		if (pl_byteset_has(&s->regex_first[__builtin_ctz(c)], first))
-			return true;
-	return false;
 }
 
 int
@@ -131,30 +131,49 @@ pl_model_inspect(const struct pl_model_set *s, struct pl_model_scratch *sc,
 		 uint32_t candidates, const uint8_t *payload, uint32_t len,
 		 uint32_t *req, uint32_t *resp)
 {
-	struct pl_model_bits bits = {{0}};
+	const struct pl_anchored *a = &s->anch;
+	struct found f = {.set = s};
+	uint32_t slots = 0;
 	int rc = 0;
 
 	*req = *resp = 0;
 	if (candidates == 0 || len == 0)
 		return 0;
+	/* Loops of a fixed count, with masks instead of branches: the
+	 * branches of a loop over set bits, taken differently for each
+	 * payload, were most of the cost of a first inspection (a second one
+	 * of the same payload, its branches predicted, cost a third). */
+	for (unsigned m = 0; m < s->nb_models; m++)
+		slots |= a->model_slots[m] & -(candidates >> m & 1);
+	uint32_t alive = pl_anchored_match(a, slots, payload, len);
+	/* Regex-only slots have no bits: a match there only asks for the
+	 * scan. */
+	for (unsigned j = 0; j < a->nb_slots; j++) {
+		uint64_t keep = -(uint64_t)(alive >> j & 1);
+		for (unsigned w = 0; w < PL_MODEL_MAX_MATCHERS / 64; w++)
+			f.bits.w[w] |= a->slot_bits[j].w[w] & keep;
+		f.models |= a->slot_hits[j] & (uint32_t)keep;
+	}
 	for (uint32_t c = candidates & s->bytes_models; c; c &= c - 1) {
 		unsigned m = (unsigned)__builtin_ctz(c);
 		for (unsigned k = s->byte_start[m]; k < s->byte_start[m + 1]; k++) {
 			unsigned i = s->byte_matcher[k];
 			if (pl_bytes_match(&s->matchers[i].bytes, payload, len))
-				bits.w[i >> 6] |= 1ULL << (i & 63);
+				found_add(&f, i, m);
 		}
 	}
-	if (s->db && regex_may_match(s, candidates, payload[0]) &&
+	if (s->db && ((alive & a->regex) || (candidates & s->regex_any)) &&
 	    hs_scan(s->db, (const char *)payload, len, 0, sc->hs, on_match,
-		    &bits) != HS_SUCCESS)
+		    &f) != HS_SUCCESS)
 		rc = -5; /* -EIO */
-	for (uint32_t c = candidates; c; c &= c - 1) {
+	*req = candidates & s->when_none[0] & ~f.models;
+	*resp = candidates & s->when_none[1] & ~f.models;
+	for (uint32_t c = candidates & f.models; c; c &= c - 1) {
 		unsigned m = (unsigned)__builtin_ctz(c);
 		const struct pl_model *md = &s->models[m];
-		if (md->has_dir[0] && pl_expr_eval_fast(&md->eval[0], &bits))
+		if (md->has_dir[0] && pl_expr_eval(&md->eval[0], &f.bits))
 			*req |= 1U << m;
-		if (md->has_dir[1] && pl_expr_eval_fast(&md->eval[1], &bits))
+		if (md->has_dir[1] && pl_expr_eval(&md->eval[1], &f.bits))
 			*resp |= 1U << m;
 	}
 	return rc;

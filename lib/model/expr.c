@@ -118,28 +118,8 @@ parse_or(struct ep *p)
 	}
 }
 
-int
-pl_expr_compile(const char *src, pl_expr_resolve_t resolve, void *arg,
-		struct pl_expr *out, char *err, size_t errlen)
-{
-	struct ep p = {.s = src, .resolve = resolve, .arg = arg, .out = out,
-		       .err = err, .errlen = errlen};
-	memset(out, 0, sizeof(*out));
-	if (parse_or(&p) < 0)
-		return -EINVAL;
-	ws(&p);
-	if (src[p.pos] != '\0')
-		return efail(&p, "'&', '|' or the end");
-	static const struct pl_model_bits none;
-	for (uint16_t i = 0; i < out->n; i++)
-		if (out->op[i] < OP_AND)
-			out->refs.w[out->op[i] >> 6] |= 1ULL << (out->op[i] & 63);
-	out->when_none = pl_expr_eval(out, &none);
-	return 0;
-}
-
 bool
-pl_expr_eval(const struct pl_expr *e, const struct pl_model_bits *bits)
+pl_expr_eval_postfix(const struct pl_expr *e, const struct pl_model_bits *bits)
 {
 	uint64_t stack = 0; /* bit i: value at depth i */
 	int sp = 0;
@@ -160,4 +140,59 @@ pl_expr_eval(const struct pl_expr *e, const struct pl_model_bits *bits)
 		}
 	}
 	return sp == 1 && (stack & 1);
+}
+
+/* An expression whose bits lie within TT_MAX of one word is evaluated by
+ * a table of its value for each combination of them: the postfix loop's
+ * branches, taken differently for each protocol's payloads, were
+ * mispredicted (a sixth of detection's cost, warm). */
+#define TT_MAX 6
+
+static void
+truth_table(struct pl_expr *e)
+{
+	int word = -1;
+	for (int w = 0; w < PL_MODEL_MAX_MATCHERS / 64; w++)
+		if (e->refs.w[w]) {
+			if (word >= 0)
+				return;
+			word = w;
+		}
+	if (word < 0)
+		return; /* constant: when_none */
+	uint64_t r = e->refs.w[word];
+	unsigned lo = (unsigned)__builtin_ctzll(r);
+	unsigned span = 64 - (unsigned)__builtin_clzll(r) - lo;
+	if (span > TT_MAX)
+		return;
+	for (uint64_t v = 0; v < (1ULL << span); v++) {
+		struct pl_model_bits b = {{0}};
+		b.w[word] = v << lo;
+		if (pl_expr_eval_postfix(e, &b))
+			e->truth |= 1ULL << v;
+	}
+	e->tt_word = (uint8_t)word;
+	e->tt_shift = (uint8_t)lo;
+	e->tt_bits = (uint8_t)span;
+}
+
+int
+pl_expr_compile(const char *src, pl_expr_resolve_t resolve, void *arg,
+		struct pl_expr *out, char *err, size_t errlen)
+{
+	struct ep p = {.s = src, .resolve = resolve, .arg = arg, .out = out,
+		       .err = err, .errlen = errlen};
+	memset(out, 0, sizeof(*out));
+	if (parse_or(&p) < 0)
+		return -EINVAL;
+	ws(&p);
+	if (src[p.pos] != '\0')
+		return efail(&p, "'&', '|' or the end");
+	static const struct pl_model_bits none;
+	for (uint16_t i = 0; i < out->n; i++)
+		if (out->op[i] < OP_AND)
+			out->refs.w[out->op[i] >> 6] |= 1ULL << (out->op[i] & 63);
+	out->when_none = pl_expr_eval_postfix(out, &none);
+	truth_table(out);
+	return 0;
 }

@@ -242,6 +242,26 @@ load_metadata(struct loader *l, const json_t *root, unsigned idx,
 	return 0;
 }
 
+/* What a regex's matches start with, as an anchored pattern, and the
+ * lengths they can have: the anchored automaton tests both before any
+ * scan (len 0: nothing known). */
+static int
+regex_prefix(const char *src, struct pl_matcher *mt)
+{
+	struct pl_regex_prefix rp;
+	memset(&mt->bytes, 0, sizeof(mt->bytes));
+	if (pl_regex_prefix(src, &rp) == 0)
+		return 0;
+	mt->bytes.sets = malloc(rp.n * sizeof(rp.sets[0]));
+	if (mt->bytes.sets == NULL)
+		return -ENOMEM;
+	memcpy(mt->bytes.sets, rp.sets, rp.n * sizeof(rp.sets[0]));
+	mt->bytes.len = rp.n;
+	mt->end_anchored = rp.end_anchored;
+	mt->lengths = rp.lengths;
+	return 0;
+}
+
 /* Java's `.` stops at CR as well as LF; Hyperscan's only at LF. */
 static char *
 translate_java_regex(const char *src)
@@ -381,7 +401,6 @@ load_direction(struct loader *l, const json_t *contents, const char *dname,
 				return bad(l, ppath, "out of memory");
 			if (rc)
 				return bad(l, ppath, "%s", perr);
-			set->bytes_models |= 1U << idx;
 		} else if (strcmp(t, "matcher:regex") == 0) {
 			if (ix && l->warn) {
 				char msg[400];
@@ -397,13 +416,9 @@ load_direction(struct loader *l, const json_t *contents, const char *dname,
 			snprintf(l->regex_path[r], sizeof(l->regex_path[r]), "%s", ppath);
 			snprintf(l->regex_file[r], sizeof(l->regex_file[r]), "%s", l->file);
 			l->regex_id[r] = bit;
-			set->regex_models |= 1U << idx;
-			struct pl_byteset first;
-			if (pl_regex_first_bytes(json_string_value(ps), &first))
-				for (int w = 0; w < 4; w++)
-					set->regex_first[idx].w[w] |= first.w[w];
-			else
-				set->regex_any |= 1U << idx;
+			rc = regex_prefix(json_string_value(ps), mt);
+			if (rc)
+				return bad(l, ppath, "out of memory");
 		} else {
 			char tp[240];
 			snprintf(tp, sizeof(tp), "%s.matcher-type", mpath);
@@ -841,21 +856,6 @@ compile_regex(struct loader *l)
 	return -EINVAL;
 }
 
-/* Detection visits only the candidate models' byte matchers. */
-static void
-index_byte_matchers(struct pl_model_set *s)
-{
-	unsigned n = 0;
-	for (unsigned m = 0; m < s->nb_models; m++) {
-		s->byte_start[m] = (uint16_t)n;
-		for (unsigned i = 0; i < s->nb_matchers; i++)
-			if (s->matchers[i].model == m &&
-			    s->matchers[i].kind == MATCHER_BYTES)
-				s->byte_matcher[n++] = (uint16_t)i;
-	}
-	s->byte_start[s->nb_models] = (uint16_t)n;
-}
-
 static int
 name_cmp(const void *a, const void *b)
 {
@@ -909,8 +909,10 @@ pl_model_set_load(const char *dir, char *err, size_t errlen,
 		rc = load_file(&l, dir, names[i]);
 	if (rc == 0)
 		rc = compile_regex(&l);
-	if (rc == 0)
-		index_byte_matchers(l.set);
+	if (rc == 0 && pl_anchored_build(l.set) != 0) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+	}
 	for (unsigned i = 0; i < n; i++)
 		free(names[i]);
 	for (unsigned i = 0; i < l.nb_regex; i++)
@@ -936,8 +938,8 @@ pl_model_set_free(struct pl_model_set *s)
 		json_decref(s->models[i].rules);
 	}
 	for (unsigned i = 0; i < s->nb_matchers; i++)
-		if (s->matchers[i].kind == MATCHER_BYTES)
-			pl_bytes_free(&s->matchers[i].bytes);
+		pl_bytes_free(&s->matchers[i].bytes);
+	free(s->anch.table);
 	hs_free_database(s->db);
 	free(s);
 }

@@ -57,13 +57,14 @@ struct pl_attr {
 };
 
 struct pl_model {
+	/* What detection reads, first. */
+	struct pl_expr eval[2];   /**< request, response */
+	bool has_dir[2];          /**< direction present in contents */
+	uint8_t select;           /**< truth table: bit (req | resp << 1) */
 	char name[PL_MODEL_NAME_MAX];
 	char file[256];
 	uint16_t ports[PL_MODEL_MAX_PORTS];
 	unsigned nb_ports;
-	bool has_dir[2];          /**< direction present in contents */
-	struct pl_expr eval[2];   /**< request, response */
-	uint8_t select;           /**< truth table: bit (req | resp << 1) */
 	struct pl_attr *attrs;    /**< in file order */
 	unsigned nb_attrs;
 	bool has_attrs[2];        /**< per direction */
@@ -73,12 +74,80 @@ struct pl_model {
 
 enum matcher_kind { MATCHER_BYTES, MATCHER_REGEX };
 
+#define PL_ANCH_SLOTS 32      /* bits of a slot mask */
+#define PL_ANCH_MAX_STEPS 256 /* offsets constrained, in all */
+#define PL_ANCH_MAX_END 256   /* a pattern ending later is matched alone */
+#define PL_ANCH_GROUP 4       /* steps tested between two exit tests */
+
+/* Payload lengths: bit l, l bytes; bit PL_ANCH_MAX_END: that or more. */
+struct pl_len_set {
+	uint64_t w[PL_ANCH_MAX_END / 64 + 1];
+};
+
 struct pl_matcher {
 	uint8_t model;
 	uint8_t dir;
 	uint8_t kind;
+	/* A regex that ends with \z matches payloads of these lengths only. */
+	bool end_anchored;
+	struct pl_len_set lengths;
+	/* A Byteseek pattern; for a regex, the prefix every match starts
+	 * with (len 0: none known). */
 	struct pl_bytes_pattern bytes;
 };
+
+/* The anchored automaton (anchored.c): every anchored Byteseek pattern of
+ * the set, and the prefixes of anchored regexes, tested at once. Identical
+ * patterns share a slot; per payload offset that a slot constrains, a
+ * table gives for each byte value the slots that accept it there. */
+
+struct pl_anch_step {
+	uint32_t pending; /* slots constraining this step or a later one */
+	uint16_t off;
+	uint16_t table;
+};
+
+struct pl_anchored {
+	unsigned nb_steps; /* a multiple of PL_ANCH_GROUP */
+	unsigned nb_slots;
+	uint32_t all;      /* every slot */
+	uint32_t fits_long; /* slots a payload of PL_ANCH_MAX_END or more fits */
+	uint32_t regex;    /* slots that are regex prefixes */
+	uint32_t model_slots[PL_MODEL_MAX];
+	uint32_t slot_hits[PL_ANCH_SLOTS]; /* models of its Byteseek matchers */
+	/* Most selective first, then a group with no pending slot. */
+	struct pl_anch_step steps[PL_ANCH_MAX_STEPS + 2 * PL_ANCH_GROUP];
+	uint32_t fits[PL_ANCH_MAX_END]; /* [len]: slots a payload of len fits */
+	struct pl_model_bits slot_bits[PL_ANCH_SLOTS]; /* their bits */
+	uint32_t (*table)[256]; /* distinct tables: [table][byte] */
+};
+
+/**
+ * The slots among `slots` whose pattern matches p[0..len): a table load
+ * per step, PL_ANCH_GROUP steps at a time (their loads are independent),
+ * until no live slot constrains a later step; about 2 cycles per step,
+ * warm. Reads nothing outside p[0..len).
+ */
+static inline uint32_t
+pl_anchored_match(const struct pl_anchored *a, uint32_t slots,
+		  const uint8_t *p, uint32_t len)
+{
+	uint32_t alive = slots & (len < PL_ANCH_MAX_END ? a->fits[len]
+						       : a->fits_long);
+	for (const struct pl_anch_step *st = a->steps; alive & st->pending;
+	     st += PL_ANCH_GROUP) {
+		uint32_t m = UINT32_MAX;
+		for (unsigned g = 0; g < PL_ANCH_GROUP; g++) {
+			/* Past the payload, no live slot is constrained (they
+			 * all fit): any byte will do, and p[0] is one. A mask,
+			 * not a branch: short payloads would mispredict it. */
+			uint32_t off = st[g].off & -(uint32_t)(st[g].off < len);
+			m &= a->table[st[g].table][p[off]];
+		}
+		alive &= m;
+	}
+	return alive;
+}
 
 struct pl_model_set {
 	struct pl_model models[PL_MODEL_MAX];
@@ -89,16 +158,19 @@ struct pl_model_set {
 	uint32_t by_proto[256];
 	uint32_t by_ether[2]; /* [0] IPv4, [1] IPv6 */
 	uint32_t by_mode[3];
-	uint32_t bytes_models; /* models with byte matchers */
-	uint32_t regex_models; /* models with regex matchers */
-	/* The byte matchers of model m: byte_matcher[byte_start[m] ..
-	 * byte_start[m + 1]). */
+	struct pl_anchored anch;
+	/* Byteseek matchers left out of anch (unanchored, too long, or past
+	 * its capacity), of model m: byte_matcher[byte_start[m] ..
+	 * byte_start[m + 1]); models that have some are in bytes_models. */
 	uint16_t byte_matcher[PL_MODEL_MAX_MATCHERS];
 	uint16_t byte_start[PL_MODEL_MAX + 1];
-	/* Bytes the anchored regexes of model m can start with; models with a
-	 * regex that may start anywhere or with anything are in regex_any. */
-	struct pl_byteset regex_first[PL_MODEL_MAX];
+	uint32_t bytes_models;
+	/* Models with a regex matcher that anch cannot rule out: a payload
+	 * of one of them is always scanned. */
 	uint32_t regex_any;
+	/* Models whose request [0] or response [1] eval holds when none of
+	 * its matchers does. */
+	uint32_t when_none[2];
 	hs_database_t *db;
 	double compile_ms;
 	uint32_t regex_pairs; /* ovector pairs for the largest capture count */
@@ -137,13 +209,33 @@ bool pl_rexpr_eval(const struct pl_rexpr *e, const uint8_t *p, size_t len,
  */
 char *pl_java_to_pcre2(const char *src, size_t **map, char *why,
 		       size_t whylen);
-/* regex_first.c */
+/* regex_prefix.c */
+#define PL_REGEX_PREFIX_MAX 8 /* leading offsets whose bytes are analysed */
+#define PL_REGEX_LEN_MAX PL_ANCH_MAX_END /* match lengths told apart */
+
+/** What every match of an anchored regex looks like, as far as known. */
+struct pl_regex_prefix {
+	unsigned n; /**< leading offsets known: every match is that long */
+	struct pl_byteset sets[PL_REGEX_PREFIX_MAX]; /**< bytes at each */
+	bool end_anchored; /**< every match ends at the payload's end (\z) */
+	struct pl_len_set lengths; /**< if so, the lengths it can have */
+};
+
 /**
- * The bytes a java.util.regex pattern anchored with `^` can start with.
- * @return true with out set, or false when the pattern is not anchored or
- *   its start is not understood (any byte may start a match).
+ * Analyse a java.util.regex pattern anchored with `^` (each top-level
+ * alternative).
+ * @return out->n; 0 when the pattern is not anchored or its structure is
+ *   not understood (any payload may match).
  */
-bool pl_regex_first_bytes(const char *pattern, struct pl_byteset *out);
+unsigned pl_regex_prefix(const char *pattern, struct pl_regex_prefix *out);
+
+/* anchored.c */
+/**
+ * Build s->anch from the matchers loaded, and the lists of those left
+ * out (byte_matcher, regex_any), and when_none from the evals.
+ * @return 0, or -ENOMEM.
+ */
+int pl_anchored_build(struct pl_model_set *s);
 
 /** Free what a model's attributes hold. */
 void pl_model_attrs_free(struct pl_model *m);

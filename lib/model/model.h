@@ -91,10 +91,16 @@ struct pl_model_bits {
 
 /** An eval or select expression compiled to postfix operations. */
 struct pl_expr {
+	/* Truth table, if the bits read lie within tt_bits (1..6) of one
+	 * word: bit v is the value when bits tt_shift.. of word tt_word
+	 * are v. tt_bits 0: evaluated from op. First: detection reads only
+	 * this line. */
+	uint64_t truth;
+	uint8_t tt_word, tt_shift, tt_bits;
+	bool when_none;            /**< its value when none of them is set */
 	uint16_t n;
 	uint16_t op[PL_EXPR_MAX];
 	struct pl_model_bits refs; /**< the bits it reads */
-	bool when_none;            /**< its value when none of them is set */
 };
 
 /**
@@ -111,18 +117,19 @@ typedef int (*pl_expr_resolve_t)(const char *ident, size_t len, void *arg);
 int pl_expr_compile(const char *src, pl_expr_resolve_t resolve, void *arg,
 		    struct pl_expr *out, char *err, size_t errlen);
 
-/** Evaluate a compiled expression on a bitmap. */
-bool pl_expr_eval(const struct pl_expr *e, const struct pl_model_bits *bits);
+/** Evaluate a compiled expression from its operations. */
+bool pl_expr_eval_postfix(const struct pl_expr *e,
+			  const struct pl_model_bits *bits);
 
-/** The same, at the cost of a mask test when none of its bits is set (a
- * payload of another protocol: the usual case). */
+/** Evaluate a compiled expression on a bitmap: from its truth table if it
+ * has one (a shift and a mask), else from its operations. */
 static inline bool
-pl_expr_eval_fast(const struct pl_expr *e, const struct pl_model_bits *bits)
+pl_expr_eval(const struct pl_expr *e, const struct pl_model_bits *bits)
 {
-	uint64_t any = 0;
-	for (unsigned i = 0; i < PL_MODEL_MAX_MATCHERS / 64; i++)
-		any |= e->refs.w[i] & bits->w[i];
-	return any ? pl_expr_eval(e, bits) : e->when_none;
+	if (e->tt_bits)
+		return e->truth >> (bits->w[e->tt_word] >> e->tt_shift &
+				    ((1U << e->tt_bits) - 1)) & 1;
+	return pl_expr_eval_postfix(e, bits);
 }
 
 /** Traffic mode of a packet's destination (metadata traffic-mode). */

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The anchored automaton: all anchored patterns of a model set matched in
+ * one pass, as in a bit-parallel (shift-and) matcher whose patterns all
+ * start at known offsets. Testing each pattern alone cost one
+ * mispredicted exit per pattern and a cache line per byte set: on the IoT
+ * traces that was most of detection's cost. Here a payload costs one
+ * table line per offset tested, and the loop stops when no live pattern
+ * has an offset left to test. The offsets are tested most selective
+ * first, so that payloads of other protocols stop after a few: in offset
+ * order, a DHCP message walked all 33 offsets of the NetBIOS name pattern
+ * (DNS, at 12..45) on its way to its magic cookie at 236.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model-internal.h"
+
+static bool
+is_full(const struct pl_byteset *b)
+{
+	return (b->w[0] & b->w[1] & b->w[2] & b->w[3]) == UINT64_MAX;
+}
+
+/* Whether two matchers' slots would be the same. */
+static bool
+same_slot(const struct pl_matcher *x, const struct pl_matcher *y)
+{
+	const struct pl_bytes_pattern *a = &x->bytes, *b = &y->bytes;
+	return a->index == b->index && a->len == b->len &&
+	       memcmp(a->sets, b->sets, a->len * sizeof(a->sets[0])) == 0 &&
+	       x->end_anchored == y->end_anchored &&
+	       (!x->end_anchored ||
+		memcmp(&x->lengths, &y->lengths, sizeof(x->lengths)) == 0);
+}
+
+/* Whether a payload of len bytes (PL_ANCH_MAX_END: that or more) can hold
+ * the slot's match. */
+static bool
+fits_len(const struct pl_matcher *mt, uint32_t len)
+{
+	if (mt->end_anchored)
+		return mt->lengths.w[len / 64] >> (len % 64) & 1;
+	return (uint32_t)mt->bytes.index + mt->bytes.len <= len;
+}
+
+/* Whether the automaton can take p: anchored, short enough, non-empty. */
+static bool
+fits_automaton(const struct pl_bytes_pattern *p)
+{
+	return p->index >= 0 && p->len > 0 &&
+	       (uint32_t)p->index + p->len <= PL_ANCH_MAX_END;
+}
+
+/* Offsets p constrains that are not marked yet. */
+static unsigned
+new_offsets(const struct pl_bytes_pattern *p, const bool *marked)
+{
+	unsigned n = 0;
+	for (uint32_t i = 0; i < p->len; i++)
+		n += !is_full(&p->sets[i]) && !marked[p->index + i];
+	return n;
+}
+
+/* An offset, how many (slot, byte value) pairs its table rejects, and
+ * its table. */
+struct rank {
+	uint32_t off;
+	unsigned rejected;
+	const uint32_t *table;
+};
+
+static int
+by_selectivity(const void *x, const void *y)
+{
+	const struct rank *a = x, *b = y;
+	if (a->rejected != b->rejected)
+		return a->rejected > b->rejected ? -1 : 1;
+	return a->off < b->off ? -1 : a->off > b->off;
+}
+
+/* Table t of offset off: for each byte, the slots it does not exclude. */
+static void
+build_table(uint32_t *t, uint32_t off, uint32_t all,
+	    const struct pl_bytes_pattern *const *slot, unsigned nb_slots)
+{
+	for (unsigned b = 0; b < 256; b++)
+		t[b] = all;
+	for (unsigned j = 0; j < nb_slots; j++) {
+		const struct pl_bytes_pattern *p = slot[j];
+		if (off < (uint32_t)p->index || off >= (uint32_t)p->index + p->len)
+			continue;
+		const struct pl_byteset *set = &p->sets[off - p->index];
+		for (unsigned b = 0; b < 256; b++)
+			if (!pl_byteset_has(set, (uint8_t)b))
+				t[b] &= ~(1U << j);
+	}
+}
+
+/* Lay out the steps most selective first, in groups of PL_ANCH_GROUP (the
+ * last one padded with table 0, which excludes nothing), each pointing at
+ * one of the distinct tables, and the slots pending at each: those
+ * constraining it or a later step. */
+static int
+lay_out(struct pl_anchored *a, struct rank *order, unsigned n,
+	const struct pl_bytes_pattern *const *slot, unsigned nb_slots)
+{
+	a->table = malloc((n + 1) * sizeof(a->table[0]));
+	if (a->table == NULL)
+		return -ENOMEM;
+	for (unsigned b = 0; b < 256; b++)
+		a->table[0][b] = a->all;
+	unsigned nb_tables = 1;
+	qsort(order, n, sizeof(order[0]), by_selectivity);
+	for (unsigned k = 0; k < n; k++) {
+		unsigned t = 0;
+		while (t < nb_tables &&
+		       memcmp(a->table[t], order[k].table, sizeof(a->table[0])))
+			t++;
+		if (t == nb_tables)
+			memcpy(a->table[nb_tables++], order[k].table,
+			       sizeof(a->table[0]));
+		a->steps[k] = (struct pl_anch_step){.off = (uint16_t)order[k].off,
+						    .table = (uint16_t)t};
+	}
+	a->nb_steps = (n + PL_ANCH_GROUP - 1) / PL_ANCH_GROUP * PL_ANCH_GROUP;
+	uint32_t later = 0;
+	for (unsigned k = n; k-- > 0;) {
+		uint32_t off = a->steps[k].off;
+		for (unsigned j = 0; j < nb_slots; j++) {
+			const struct pl_bytes_pattern *p = slot[j];
+			if (off >= (uint32_t)p->index &&
+			    off < (uint32_t)p->index + p->len &&
+			    !is_full(&p->sets[off - p->index]))
+				later |= 1U << j;
+		}
+		a->steps[k].pending = later;
+	}
+	void *t = realloc(a->table, nb_tables * sizeof(a->table[0]));
+	if (t)
+		a->table = t;
+	return 0;
+}
+
+int
+pl_anchored_build(struct pl_model_set *s)
+{
+	struct pl_anchored *a = &s->anch;
+	const struct pl_bytes_pattern *slot[PL_ANCH_SLOTS];
+	const struct pl_matcher *slot_mt[PL_ANCH_SLOTS];
+	unsigned nb_slots = 0, nb_offsets = 0, n = 0;
+	uint32_t max_end = 0;
+	bool *marked = calloc(PL_ANCH_MAX_END, sizeof(*marked));
+	if (marked == NULL)
+		return -ENOMEM;
+
+	for (unsigned i = 0; i < s->nb_matchers; i++) {
+		const struct pl_matcher *mt = &s->matchers[i];
+		const struct pl_bytes_pattern *p = &mt->bytes;
+		unsigned j = 0;
+		if (fits_automaton(p)) {
+			while (j < nb_slots && !same_slot(slot_mt[j], mt))
+				j++;
+			if (j == nb_slots) {
+				unsigned more = new_offsets(p, marked);
+				if (nb_slots == PL_ANCH_SLOTS ||
+				    nb_offsets + more > PL_ANCH_MAX_STEPS) {
+					j = PL_ANCH_SLOTS; /* left out */
+				} else {
+					nb_offsets += more;
+					slot_mt[nb_slots] = mt;
+					slot[nb_slots++] = p;
+					for (uint32_t k = 0; k < p->len; k++)
+						if (!is_full(&p->sets[k]))
+							marked[p->index + k] = true;
+					uint32_t end = (uint32_t)p->index + p->len;
+					if (end > max_end)
+						max_end = end;
+				}
+			}
+		} else {
+			j = PL_ANCH_SLOTS;
+		}
+		if (j == PL_ANCH_SLOTS) {
+			if (mt->kind == MATCHER_REGEX)
+				s->regex_any |= 1U << mt->model;
+			continue;
+		}
+		a->model_slots[mt->model] |= 1U << j;
+		if (mt->kind == MATCHER_REGEX) {
+			a->regex |= 1U << j;
+		} else {
+			a->slot_bits[j].w[i >> 6] |= 1ULL << (i & 63);
+			a->slot_hits[j] |= 1U << mt->model;
+		}
+	}
+	a->nb_slots = nb_slots;
+	a->all = nb_slots == PL_ANCH_SLOTS ? UINT32_MAX : (1U << nb_slots) - 1;
+	for (unsigned j = 0; j < nb_slots; j++) {
+		for (uint32_t len = 0; len < PL_ANCH_MAX_END; len++)
+			if (fits_len(slot_mt[j], len))
+				a->fits[len] |= 1U << j;
+		if (fits_len(slot_mt[j], PL_ANCH_MAX_END))
+			a->fits_long |= 1U << j;
+	}
+
+	uint32_t (*tables)[256] = malloc((nb_offsets ? nb_offsets : 1) *
+					 sizeof(tables[0]));
+	struct rank order[PL_ANCH_MAX_STEPS];
+	unsigned nb = 0;
+	if (tables == NULL) {
+		free(marked);
+		return -ENOMEM;
+	}
+	for (uint32_t off = 0; off < max_end; off++) {
+		if (!marked[off])
+			continue;
+		build_table(tables[nb], off, a->all, slot, nb_slots);
+		unsigned rejected = 0;
+		for (unsigned b = 0; b < 256; b++)
+			rejected += (unsigned)__builtin_popcount(a->all &
+								 ~tables[nb][b]);
+		order[nb] = (struct rank){off, rejected, tables[nb]};
+		nb++;
+	}
+	free(marked);
+	int rc = lay_out(a, order, nb, slot, nb_slots);
+	free(tables);
+	if (rc)
+		return rc;
+
+	/* The Byteseek matchers left out, per model. */
+	for (unsigned m = 0; m < s->nb_models; m++) {
+		s->byte_start[m] = (uint16_t)n;
+		for (unsigned i = 0; i < s->nb_matchers; i++) {
+			const struct pl_matcher *mt = &s->matchers[i];
+			if (mt->model != m || mt->kind != MATCHER_BYTES)
+				continue;
+			bool in = false;
+			for (unsigned j = 0; j < PL_ANCH_SLOTS && !in; j++)
+				in = a->slot_bits[j].w[i >> 6] >> (i & 63) & 1;
+			if (!in) {
+				s->byte_matcher[n++] = (uint16_t)i;
+				s->bytes_models |= 1U << m;
+			}
+		}
+	}
+	s->byte_start[s->nb_models] = (uint16_t)n;
+
+	for (unsigned m = 0; m < s->nb_models; m++)
+		for (int d = 0; d < 2; d++)
+			if (s->models[m].has_dir[d] &&
+			    s->models[m].eval[d].when_none)
+				s->when_none[d] |= 1U << m;
+	return 0;
+}

@@ -1,0 +1,483 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Unit tests for detection's fast path (lib/model anchored.c,
+ * regex_prefix.c, truth tables of expr.c): each is checked against the
+ * plain definition it replaces, on protocol messages built here and on
+ * seeded mutations of them. The oracle for regexes is Hyperscan itself,
+ * scanning without any prefilter. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "model-internal.h"
+#include "model.h"
+
+/* ---- Regex prefixes ---- */
+
+static struct pl_regex_prefix
+prefix_of(const char *re)
+{
+	struct pl_regex_prefix rp;
+	pl_regex_prefix(re, &rp);
+	return rp;
+}
+
+/* Offset i of rp holds exactly the bytes of `bytes` (NULL: all 256). */
+static void
+expect_at(const char *re, const struct pl_regex_prefix *rp, unsigned i,
+	  const char *bytes)
+{
+	cr_assert_lt(i, rp->n, "%s: offset %u known", re, i);
+	for (unsigned b = 0; b < 256; b++) {
+		bool want = bytes == NULL || (b && strchr(bytes, (int)b));
+		cr_assert_eq(pl_byteset_has(&rp->sets[i], (uint8_t)b), want,
+			     "%s: offset %u byte 0x%02x %s", re, i, b,
+			     want ? "missing" : "extra");
+	}
+}
+
+Test(regex_prefix, literals_alternatives_and_classes)
+{
+	struct pl_regex_prefix rp = prefix_of("^GET /");
+	cr_assert_eq(rp.n, 5);
+	expect_at("^GET /", &rp, 0, "G");
+	expect_at("^GET /", &rp, 4, "/");
+
+	/* Alternatives of different lengths: each offset is the union of
+	 * what every path has there; known as far as the shortest. */
+	const char *alt = "^(GET|HEAD|M-SEARCH) ";
+	rp = prefix_of(alt);
+	cr_assert_eq(rp.n, 4);
+	expect_at(alt, &rp, 0, "GHM");
+	expect_at(alt, &rp, 1, "E-");
+	expect_at(alt, &rp, 2, "TAS");
+	expect_at(alt, &rp, 3, " DE");
+
+	rp = prefix_of("^HTTP/1\\.[01]");
+	cr_assert_eq(rp.n, 8);
+	expect_at("^HTTP/1\\.[01]", &rp, 6, ".");
+	expect_at("^HTTP/1\\.[01]", &rp, 7, "01");
+
+	rp = prefix_of("^[\\x09\\x0b-\\x0d][\\s\\S]{3}");
+	cr_assert_eq(rp.n, 4);
+	expect_at("class", &rp, 0, "\x09\x0b\x0c\x0d");
+	expect_at("class", &rp, 3, NULL);
+
+	rp = prefix_of("^(?i:get)");
+	expect_at("(?i:get)", &rp, 0, "gG");
+	expect_at("(?i:get)", &rp, 2, "tT");
+
+	rp = prefix_of("^[^\\r\\n]x");
+	cr_assert(!pl_byteset_has(&rp.sets[0], '\r'));
+	cr_assert(pl_byteset_has(&rp.sets[0], 0x00) &&
+		  pl_byteset_has(&rp.sets[0], 0xff));
+}
+
+Test(regex_prefix, repetitions_widen_the_offsets)
+{
+	/* G+ET: a G at 0, then G or E, then G, E or T. */
+	struct pl_regex_prefix rp = prefix_of("^G+ET");
+	cr_assert_eq(rp.n, 3);
+	expect_at("G+ET", &rp, 0, "G");
+	expect_at("G+ET", &rp, 1, "GE");
+	expect_at("G+ET", &rp, 2, "GET");
+
+	/* An optional first atom: the next one may come first. */
+	rp = prefix_of("^A*B");
+	cr_assert_eq(rp.n, 1);
+	expect_at("A*B", &rp, 0, "AB");
+	rp = prefix_of("^A{0,2}B");
+	cr_assert_eq(rp.n, 1);
+	expect_at("A{0,2}B", &rp, 0, "AB");
+	rp = prefix_of("^(A|B)?C");
+	expect_at("(A|B)?C", &rp, 0, "ABC");
+
+	/* A back-reference is any string: what follows may be anywhere. */
+	rp = prefix_of("^(a)\\1b");
+	cr_assert_eq(rp.n, 2);
+	expect_at("(a)\\1b", &rp, 0, "a");
+	expect_at("(a)\\1b", &rp, 1, NULL);
+}
+
+Test(regex_prefix, unanchored_or_not_understood_gives_nothing)
+{
+	const char *none[] = {"GET", "A|^B", "^A|B", "^(?x)a", "^(?m)a",
+			      "^(A|B", "^a)", "^", "^*a", "^a{x}", "^.*"};
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+		cr_assert_eq(prefix_of(none[i]).n, 0, "%s", none[i]);
+	/* Each top-level alternative anchored: the union. */
+	struct pl_regex_prefix rp = prefix_of("^NOTIFY .*|^M-SEARCH .*");
+	cr_assert_eq(rp.n, 7);
+	expect_at("two", &rp, 0, "NM");
+}
+
+Test(regex_prefix, lengths_of_end_anchored_patterns)
+{
+	/* The project's NTP request regex: 48 bytes, with 20 or 24 more. */
+	struct pl_regex_prefix rp =
+		prefix_of("^[\\x09\\x0b][\\x00-\\x10][\\s\\S]{46}"
+			  "(?:[\\s\\S]{20}|[\\s\\S]{24})?\\z");
+	cr_assert(rp.end_anchored);
+	for (unsigned l = 0; l <= PL_REGEX_LEN_MAX; l++)
+		cr_assert_eq(rp.lengths.w[l / 64] >> (l % 64) & 1,
+			     l == 48 || l == 68 || l == 72, "length %u", l);
+	/* Longer than the lengths told apart: "that or more". */
+	rp = prefix_of("^a{300}\\z");
+	cr_assert(rp.end_anchored);
+	cr_assert(rp.lengths.w[PL_REGEX_LEN_MAX / 64] >>
+		  (PL_REGEX_LEN_MAX % 64) & 1);
+	cr_assert_not(rp.lengths.w[0] | rp.lengths.w[1]);
+	/* An escaped backslash before z is not \z; $ is not handled. */
+	cr_assert_not(prefix_of("^a\\\\z").end_anchored);
+	cr_assert_not(prefix_of("^a$").end_anchored);
+	cr_assert_not(prefix_of("^a\\z|^b\\z").end_anchored);
+}
+
+/* ---- Payloads: messages of the six protocols, and mutations ---- */
+
+#define CORPUS_MAX 20000
+
+struct corpus {
+	uint8_t *p[CORPUS_MAX];
+	uint32_t len[CORPUS_MAX];
+	unsigned n;
+};
+
+static void
+put(struct corpus *c, const void *p, uint32_t len)
+{
+	cr_assert_lt(c->n, CORPUS_MAX);
+	c->p[c->n] = malloc(len ? len : 1);
+	memcpy(c->p[c->n], p, len);
+	c->len[c->n++] = len;
+}
+
+static void
+put_text(struct corpus *c, const char *s)
+{
+	put(c, s, (uint32_t)strlen(s));
+}
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint32_t
+next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng >> 16);
+}
+
+static void
+build_corpus(struct corpus *c)
+{
+	static const char *texts[] = {
+		"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+		"HEAD /x HTTP/1.0\r\n\r\n",
+		"POST http://h/ HTTP/1.1\r\n\r\n",
+		"CONNECT host:443 HTTP/1.1\r\n\r\n",
+		"M-SEARCH * HTTP/1.1\r\nST: ssdp:all\r\nMX: 2\r\n\r\n",
+		"NOTIFY * HTTP/1.1\r\nNT: upnp:rootdevice\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+		"HTTP/1.0 404\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nst: upnp:x\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nUSN: uuid:1\r\n\r\n",
+		"SSH-2.0-OpenSSH_9.2\r\n",
+	};
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		put_text(c, texts[i]);
+	uint8_t b[400];
+	/* NTP: every first byte, at the lengths that match and others. */
+	static const uint32_t ntp_len[] = {12, 47, 48, 49, 64, 68, 72, 80};
+	for (unsigned v = 0; v < 256; v += 3)
+		for (size_t k = 0; k < sizeof(ntp_len) / sizeof(ntp_len[0]); k++) {
+			memset(b, 0, sizeof(b));
+			b[0] = (uint8_t)v;
+			b[1] = (uint8_t)(k % 3 ? 2 : 0x81);
+			put(c, b, ntp_len[k]);
+		}
+	/* TLS records and hellos. */
+	static const uint8_t hello[] = {0x16, 0x03, 0x01, 0x00, 0x31, 0x01, 0x00,
+					0x00, 0x2d, 0x03, 0x03, 0x00, 0x01};
+	put(c, hello, sizeof(hello));
+	memcpy(b, hello, sizeof(hello));
+	b[5] = 0x02;
+	put(c, b, sizeof(hello));
+	static const uint8_t appdata[] = {0x17, 0x03, 0x03, 0x00, 0x20, 0xaa};
+	put(c, appdata, sizeof(appdata));
+	/* DNS query and response, over UDP and TCP; a NetBIOS name. */
+	static const uint8_t q[] = {0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00,
+				    0x00, 0x00, 0x00, 0x00, 0x03, 'w', 'w', 'w',
+				    0x00, 0x00, 0x01, 0x00, 0x01};
+	put(c, q, sizeof(q));
+	memcpy(b, q, sizeof(q));
+	b[2] = 0x81;
+	b[3] = 0x80;
+	b[7] = 0x01;
+	put(c, b, sizeof(q));
+	b[0] = 0x00;
+	b[1] = sizeof(q);
+	memcpy(b + 2, q, sizeof(q));
+	put(c, b, sizeof(q) + 2);
+	memset(b, 0, sizeof(b));
+	memcpy(b, q, 12);
+	b[12] = 0x20;
+	memset(b + 13, 'A', 32);
+	put(c, b, 50);
+	/* DHCP discover and offer, with and without the cookie. */
+	memset(b, 0, sizeof(b));
+	b[0] = 1, b[1] = 1, b[2] = 6;
+	b[236] = 0x63, b[237] = 0x82, b[238] = 0x53, b[239] = 0x63;
+	put(c, b, 300);
+	b[0] = 2;
+	put(c, b, 300);
+	put(c, b, 239);
+	/* Truncations of what is there so far (around the lengths that
+	 * matter), then mutations. */
+	static const uint32_t cut[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+				       13, 14, 15, 16, 17, 20, 24, 32, 46, 47,
+				       48, 64, 68, 72, 236, 238, 240};
+	unsigned base = c->n;
+	for (unsigned i = 0; i < base; i++)
+		for (size_t k = 0; k < sizeof(cut) / sizeof(cut[0]); k++)
+			if (cut[k] < c->len[i])
+				put(c, c->p[i], cut[k]);
+	base = c->n;
+	while (c->n < CORPUS_MAX) {
+		unsigned i = next_rand() % base;
+		uint32_t l = c->len[i] < sizeof(b) ? c->len[i] : sizeof(b);
+		memcpy(b, c->p[i], l);
+		for (unsigned k = next_rand() % 3 + 1; k > 0 && l; k--)
+			b[next_rand() % (l < 16 ? l : 16)] = (uint8_t)next_rand();
+		put(c, b, l);
+	}
+}
+
+static void
+free_corpus(struct corpus *c)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		free(c->p[i]);
+}
+
+/* ---- The reference: every matcher alone, the full scan, postfix ---- */
+
+static int
+mark(unsigned int id, unsigned long long from, unsigned long long to,
+     unsigned int flags, void *ctx)
+{
+	struct pl_model_bits *bits = ctx;
+	(void)from;
+	(void)to;
+	(void)flags;
+	bits->w[id >> 6] |= 1ULL << (id & 63);
+	return 0;
+}
+
+static struct pl_model_bits
+reference_bits(const struct pl_model_set *s, struct pl_model_scratch *sc,
+	       const uint8_t *p, uint32_t len)
+{
+	struct pl_model_bits bits = {{0}};
+	for (unsigned i = 0; i < s->nb_matchers; i++)
+		if (s->matchers[i].kind == MATCHER_BYTES &&
+		    pl_bytes_match(&s->matchers[i].bytes, p, len))
+			bits.w[i >> 6] |= 1ULL << (i & 63);
+	if (s->db)
+		cr_assert_eq(hs_scan(s->db, (const char *)p, len, 0, sc->hs, mark,
+				     &bits), HS_SUCCESS);
+	return bits;
+}
+
+static void
+reference(const struct pl_model_set *s, const struct pl_model_bits *bits,
+	  uint32_t cand, uint32_t *req, uint32_t *resp)
+{
+	*req = *resp = 0;
+	for (unsigned m = 0; m < s->nb_models; m++) {
+		if (!(cand >> m & 1))
+			continue;
+		const struct pl_model *md = &s->models[m];
+		if (md->has_dir[0] && pl_expr_eval_postfix(&md->eval[0], bits))
+			*req |= 1U << m;
+		if (md->has_dir[1] && pl_expr_eval_postfix(&md->eval[1], bits))
+			*resp |= 1U << m;
+	}
+}
+
+static struct pl_model_set *
+load(const char *dir)
+{
+	char err[1024] = "";
+	struct pl_model_set *s = pl_model_set_load(dir, err, sizeof(err), NULL);
+	cr_assert_not_null(s, "%s: %s", dir, err);
+	return s;
+}
+
+/* What the fast path finds is what every matcher alone finds, for every
+ * payload and for candidate sets of one model, of all, and in between. */
+static void
+same_as_reference(const char *dir, unsigned min_found)
+{
+	struct pl_model_set *s = load(dir);
+	struct pl_model_scratch *sc = pl_model_scratch_alloc(s);
+	cr_assert_not_null(sc);
+	static struct corpus c;
+	memset(&c, 0, sizeof(c));
+	build_corpus(&c);
+	uint32_t all = (1U << pl_model_count(s)) - 1;
+	unsigned found = 0;
+	for (unsigned i = 0; i < c.n; i++) {
+		struct pl_model_bits bits = reference_bits(s, sc, c.p[i], c.len[i]);
+		uint32_t cands[] = {all, 1U << (i % pl_model_count(s)),
+				    all & ~(1U << (i % pl_model_count(s)))};
+		for (size_t k = 0; k < 3; k++) {
+			uint32_t req, resp, rreq, rresp;
+			cr_assert_eq(pl_model_inspect(s, sc, cands[k], c.p[i],
+						      c.len[i], &req, &resp), 0);
+			reference(s, &bits, cands[k], &rreq, &rresp);
+			cr_assert_eq(req, rreq, "%s: payload %u (%u bytes, "
+				     "%02x %02x..) candidates %x: request %x, "
+				     "expected %x", dir, i, c.len[i], c.p[i][0],
+				     c.len[i] > 1 ? c.p[i][1] : 0, cands[k], req, rreq);
+			cr_assert_eq(resp, rresp, "%s: payload %u candidates %x: "
+				     "response %x, expected %x", dir, i,
+				     cands[k], resp, rresp);
+			found += (req | resp) != 0;
+		}
+	}
+	/* Not vacuous: the messages built are found. */
+	cr_assert_geq(found, min_found, "%s: %u found", dir, found);
+	free_corpus(&c);
+	pl_model_scratch_free(sc);
+	pl_model_set_free(s);
+}
+
+Test(anchored, project_models_same_as_each_matcher_alone, .timeout = 60)
+{
+	same_as_reference(PL_MODELS_DIR, 1000);
+}
+
+Test(anchored, published_models_same_as_each_matcher_alone, .timeout = 60)
+{
+	/* Their quirks find fewer (tests/unit/test_model.c). */
+	same_as_reference(PL_SHARED_DIR "/protoiot/models", 300);
+}
+
+/* A regex's prefix and lengths never rule out a payload Hyperscan
+ * matches: every match it reports is one the prefilter let through. */
+static void
+prefixes_sound(const char *dir, unsigned min_hits, unsigned *with_prefix)
+{
+	struct pl_model_set *s = load(dir);
+	struct pl_model_scratch *sc = pl_model_scratch_alloc(s);
+	static struct corpus c;
+	memset(&c, 0, sizeof(c));
+	build_corpus(&c);
+	unsigned hits = 0;
+	for (unsigned i = 0; i < c.n; i++) {
+		struct pl_model_bits bits = {{0}};
+		cr_assert_eq(hs_scan(s->db, (const char *)c.p[i], c.len[i], 0,
+				     sc->hs, mark, &bits), HS_SUCCESS);
+		for (unsigned m = 0; m < s->nb_matchers; m++) {
+			const struct pl_matcher *mt = &s->matchers[m];
+			if (mt->kind != MATCHER_REGEX || mt->bytes.len == 0 ||
+			    !(bits.w[m >> 6] >> (m & 63) & 1))
+				continue;
+			hits++;
+			uint32_t l = c.len[i] < PL_REGEX_LEN_MAX ? c.len[i]
+								 : PL_REGEX_LEN_MAX;
+			cr_assert(pl_bytes_match(&mt->bytes, c.p[i], c.len[i]),
+				  "%s: matcher %u matched payload %u but its "
+				  "prefix rules it out", dir, m, i);
+			cr_assert(!mt->end_anchored ||
+				  (mt->lengths.w[l / 64] >> (l % 64) & 1),
+				  "%s: matcher %u matched %u bytes, not among "
+				  "its lengths", dir, m, c.len[i]);
+		}
+	}
+	*with_prefix = 0;
+	for (unsigned m = 0; m < s->nb_matchers; m++)
+		*with_prefix += s->matchers[m].kind == MATCHER_REGEX &&
+				s->matchers[m].bytes.len > 0;
+	cr_assert_geq(hits, min_hits, "%s: only %u regex matches", dir, hits);
+	free_corpus(&c);
+	pl_model_scratch_free(sc);
+	pl_model_set_free(s);
+}
+
+Test(regex_prefix, never_rules_out_what_hyperscan_matches, .timeout = 60)
+{
+	unsigned own, published;
+	prefixes_sound(PL_MODELS_DIR, 50, &own);
+	/* All six of the project's regexes (HTTP, NTP, SSDP, two each) are
+	 * anchored and understood. */
+	cr_assert_eq(own, 6);
+	/* Of theirs, the two SSDP ones (HTTP's is not anchored). */
+	prefixes_sound(PL_SHARED_DIR "/protoiot/models", 3, &published);
+	cr_assert_eq(published, 2);
+}
+
+Test(anchored, ntp_lengths_spare_the_scan)
+{
+	struct pl_model_set *s = load(PL_MODELS_DIR);
+	uint32_t cand = pl_model_candidates(s, 0x0800, 17, PL_MODE_UNICAST);
+	uint32_t slots = 0;
+	for (unsigned m = 0; m < s->nb_models; m++)
+		if (cand >> m & 1)
+			slots |= s->anch.model_slots[m];
+	/* A 64-byte datagram whose first two bytes an NTP client's could be
+	 * (seen on a smart-lock hub): not 48, 68 or 72 bytes, no scan. */
+	uint8_t b[72] = {0x63, 0x01};
+	cr_assert_eq(pl_anchored_match(&s->anch, slots, b, 64) & s->anch.regex, 0);
+	cr_assert_neq(pl_anchored_match(&s->anch, slots, b, 48) & s->anch.regex, 0);
+	/* A TLS record on TCP asks for no scan either. */
+	cand = pl_model_candidates(s, 0x0800, 6, PL_MODE_UNICAST);
+	slots = 0;
+	for (unsigned m = 0; m < s->nb_models; m++)
+		if (cand >> m & 1)
+			slots |= s->anch.model_slots[m];
+	static const uint8_t tls[] = {0x16, 0x03, 0x01, 0x00, 0x31, 0x01, 0x00, 0x00};
+	cr_assert_eq(pl_anchored_match(&s->anch, slots, tls, sizeof(tls)) &
+		     s->anch.regex, 0);
+	pl_model_set_free(s);
+}
+
+/* ---- Truth tables ---- */
+
+static int
+resolve_digit(const char *ident, size_t len, void *arg)
+{
+	(void)arg;
+	return len >= 1 ? atoi(ident) : -1;
+}
+
+Test(expr, truth_table_same_as_postfix)
+{
+	const char *exprs[] = {"1 & 2", "(1 | 2 | 3 | 4) & !5", "!1",
+			       "60 | 61 & !62", "1 | 7", "63 & 64", "0"};
+	const bool table[] = {true, true, true, true, false, false, true};
+	for (size_t i = 0; i < sizeof(exprs) / sizeof(exprs[0]); i++) {
+		struct pl_expr e;
+		char err[200];
+		cr_assert_eq(pl_expr_compile(exprs[i], resolve_digit, NULL, &e,
+					     err, sizeof(err)), 0, "%s", err);
+		/* Within 6 bits of one word: a table; wider or across two
+		 * words: the operations. */
+		cr_assert_eq(e.tt_bits != 0, table[i], "%s", exprs[i]);
+		/* Bits 0-5, 58-63 and 64, in every combination. */
+		for (unsigned v = 0; v < 8192; v++) {
+			struct pl_model_bits b = {{0}};
+			for (unsigned k = 0; k < 13; k++)
+				if (v >> k & 1) {
+					unsigned bit = k < 6 ? k : k < 12 ? 52 + k : 64;
+					b.w[bit >> 6] |= 1ULL << (bit & 63);
+				}
+			cr_assert_eq(pl_expr_eval(&e, &b),
+				     pl_expr_eval_postfix(&e, &b), "%s, bits %x",
+				     exprs[i], v);
+		}
+	}
+}
