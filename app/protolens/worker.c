@@ -21,6 +21,7 @@
 
 struct worker_ctx {
 	struct pl_app *app;
+	uint32_t reach; /* payload bytes pl_model_prefetch reads */
 	struct pl_worker *w;
 	struct pl_flow_table *table;
 	struct pl_wheel wheel;
@@ -167,6 +168,17 @@ advance_to(struct worker_ctx *c, uint64_t now)
 	pl_wheel_advance(&c->wheel, now, expire_cb, c);
 }
 
+/* Packets between the models' prefetch for a payload and its inspection:
+ * about one miss's latency of work. */
+#define MODEL_AHEAD 4
+
+static inline void
+model_prefetch(struct worker_ctx *c, const struct pl_pkt_meta *m)
+{
+	pl_model_prefetch(c->app->models, m->frame + m->payload_off,
+			  m->payload_cap);
+}
+
 /* Account packets that all fall before the next wheel tick. */
 static void
 account(struct worker_ctx *c, const struct pl_pkt_meta **metas, unsigned n)
@@ -182,21 +194,42 @@ account(struct worker_ctx *c, const struct pl_pkt_meta **metas, unsigned n)
 	 * cheaper to inspect, but the data lines of classified flows then
 	 * went back and forth between the cores (lab.pcap replay: RX 121 ->
 	 * 136 cycles/packet). */
+	uint64_t inspected = 0; /* packets the models will inspect */
 	if (c->scratch != NULL)
 		for (unsigned i = 0; i < n; i++) {
-			if (metas[i]->payload_cap == 0 || idx[i] == UINT32_MAX)
+			const struct pl_pkt_meta *m = metas[i];
+			if (m->payload_cap == 0 || idx[i] == UINT32_MAX)
 				continue;
 			const struct pl_flow *f =
 				pl_flow_table_flow(c->table, idx[i]);
-			if ((is_new >> i & 1) || needs_payload(f, metas[i])) {
-				const uint8_t *p =
-					metas[i]->frame + metas[i]->payload_off;
-				rte_prefetch0(p);
-				rte_prefetch0(p + RTE_CACHE_LINE_SIZE);
-			}
+			bool insp = (is_new >> i & 1) || f->inspect;
+			if (!insp && !needs_payload(f, m))
+				continue;
+			const uint8_t *p = m->frame + m->payload_off;
+			rte_prefetch0(p);
+			rte_prefetch0(p + RTE_CACHE_LINE_SIZE);
+			if (!insp || (m->flags & PL_PKT_F_FRAGMENT))
+				continue;
+			inspected |= 1ULL << i;
+			/* The automaton's first steps read as far as a DHCP
+			 * magic cookie (offset 236). */
+			uint32_t reach = RTE_MIN(m->payload_cap, c->reach);
+			for (uint32_t o = 2 * RTE_CACHE_LINE_SIZE; o < reach;
+			     o += RTE_CACHE_LINE_SIZE)
+				rte_prefetch0(p + o);
+			if (reach > 2 * RTE_CACHE_LINE_SIZE)
+				rte_prefetch0(p + reach - 1);
 		}
+	/* Then the models' data for each inspected payload, MODEL_AHEAD
+	 * packets before its inspection (the first ones of the burst get
+	 * less time). */
+	for (unsigned i = 0; i < MODEL_AHEAD && i < n; i++)
+		if (inspected >> i & 1)
+			model_prefetch(c, metas[i]);
 	for (unsigned i = 0; i < n; i++) {
 		const struct pl_pkt_meta *m = metas[i];
+		if (inspected >> (i + MODEL_AHEAD) & 1)
+			model_prefetch(c, metas[i + MODEL_AHEAD]);
 		st->packets++;
 		st->bytes += m->wire_len;
 		if (m->ts_us > c->now_us)
@@ -298,6 +331,7 @@ ctx_init(struct worker_ctx *c, struct pl_app *app, struct pl_worker *w)
 	}
 	if (app->models) {
 		c->scratch = pl_model_scratch_alloc(app->models);
+		c->reach = pl_model_reach(app->models);
 		c->heads.scratch = c->scratch;
 		if (c->scratch == NULL) {
 			fprintf(stderr, "protolens: worker %u: no memory for "

@@ -195,7 +195,6 @@ pl_anchored_build(struct pl_model_set *s)
 			a->slot_hits[j] |= 1U << mt->model;
 		}
 	}
-	a->nb_slots = nb_slots;
 	a->all = nb_slots == PL_ANCH_SLOTS ? UINT32_MAX : (1U << nb_slots) - 1;
 	for (unsigned j = 0; j < nb_slots; j++) {
 		for (uint32_t len = 0; len < PL_ANCH_MAX_END; len++)

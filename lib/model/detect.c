@@ -139,20 +139,18 @@ pl_model_inspect(const struct pl_model_set *s, struct pl_model_scratch *sc,
 	*req = *resp = 0;
 	if (candidates == 0 || len == 0)
 		return 0;
-	/* Loops of a fixed count, with masks instead of branches: the
-	 * branches of a loop over set bits, taken differently for each
-	 * payload, were most of the cost of a first inspection (a second one
-	 * of the same payload, its branches predicted, cost a third). */
+	/* A fixed count and a mask, not a loop over set bits: its exit
+	 * would be mispredicted. */
 	for (unsigned m = 0; m < s->nb_models; m++)
 		slots |= a->model_slots[m] & -(candidates >> m & 1);
 	uint32_t alive = pl_anchored_match(a, slots, payload, len);
 	/* Regex-only slots have no bits: a match there only asks for the
 	 * scan. */
-	for (unsigned j = 0; j < a->nb_slots; j++) {
-		uint64_t keep = -(uint64_t)(alive >> j & 1);
+	for (uint32_t h = alive; h; h &= h - 1) {
+		unsigned j = (unsigned)__builtin_ctz(h);
 		for (unsigned w = 0; w < PL_MODEL_MAX_MATCHERS / 64; w++)
-			f.bits.w[w] |= a->slot_bits[j].w[w] & keep;
-		f.models |= a->slot_hits[j] & (uint32_t)keep;
+			f.bits.w[w] |= a->slot_bits[j].w[w];
+		f.models |= a->slot_hits[j];
 	}
 	for (uint32_t c = candidates & s->bytes_models; c; c &= c - 1) {
 		unsigned m = (unsigned)__builtin_ctz(c);
@@ -177,6 +175,31 @@ pl_model_inspect(const struct pl_model_set *s, struct pl_model_scratch *sc,
 			*resp |= 1U << m;
 	}
 	return rc;
+}
+
+/* Steps pl_model_prefetch covers: a DHCP message walks about 17. */
+#define PREFETCH_STEPS (4 * PL_ANCH_GROUP)
+
+void
+pl_model_prefetch(const struct pl_model_set *s, const uint8_t *p, uint32_t len)
+{
+	const struct pl_anchored *a = &s->anch;
+	__builtin_prefetch(a);
+	__builtin_prefetch(&a->fits[len < PL_ANCH_MAX_END ? len : 0]);
+	for (unsigned k = 0; k < PREFETCH_STEPS && k < a->nb_steps; k++) {
+		uint32_t off = a->steps[k].off & -(uint32_t)(a->steps[k].off < len);
+		__builtin_prefetch(&a->table[a->steps[k].table][p[off]]);
+	}
+}
+
+uint32_t
+pl_model_reach(const struct pl_model_set *s)
+{
+	uint32_t reach = 0;
+	for (unsigned k = 0; k < PREFETCH_STEPS && k < s->anch.nb_steps; k++)
+		if (s->anch.steps[k].off >= reach)
+			reach = s->anch.steps[k].off + 1u;
+	return reach;
 }
 
 uint32_t

@@ -109,7 +109,6 @@ struct pl_anch_step {
 
 struct pl_anchored {
 	unsigned nb_steps; /* a multiple of PL_ANCH_GROUP */
-	unsigned nb_slots;
 	uint32_t all;      /* every slot */
 	uint32_t fits_long; /* slots a payload of PL_ANCH_MAX_END or more fits */
 	uint32_t regex;    /* slots that are regex prefixes */
