@@ -183,13 +183,16 @@ pl_anchored_build(struct pl_model_set *s)
 			j = PL_ANCH_SLOTS;
 		}
 		if (j == PL_ANCH_SLOTS) {
-			if (mt->kind == MATCHER_REGEX)
+			if (mt->kind == MATCHER_REGEX) {
 				s->regex_any |= 1U << mt->model;
+				s->regex_rest[mt->model].w[i >> 6] |= 1ULL << (i & 63);
+			}
 			continue;
 		}
 		a->model_slots[mt->model] |= 1U << j;
-		if (mt->kind == MATCHER_REGEX) {
+		if (mt->kind == MATCHER_REGEX && !mt->exact) {
 			a->regex |= 1U << j;
+			a->slot_regex[j].w[i >> 6] |= 1ULL << (i & 63);
 		} else {
 			a->slot_bits[j].w[i >> 6] |= 1ULL << (i & 63);
 			a->slot_hits[j] |= 1U << mt->model;

@@ -100,11 +100,13 @@ pl_model_candidates(const struct pl_model_set *s, uint16_t ether_type,
 }
 
 /* What a payload's matchers found: their bits, and the models that own
- * one of them (the others' evals are known without evaluating them). */
+ * one of them (the others' evals are known without evaluating them);
+ * and the regex matchers the scan is still for. */
 struct found {
 	struct pl_model_bits bits;
 	uint32_t models;
 	const struct pl_model_set *set;
+	struct pl_model_bits want;
 };
 
 static inline void
@@ -123,7 +125,14 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
 	(void)to;
 	(void)flags;
 	found_add(f, id, f->set->matchers[id].model);
-	return 0;
+	/* The others cannot match (their prefix failed) or do not matter
+	 * (not a candidate's): stop. An HTTP response was scanned to its
+	 * end for SSDP's header line, 1200 cycles instead of 450. */
+	f->want.w[id >> 6] &= ~(1ULL << (id & 63));
+	uint64_t left = 0;
+	for (unsigned w = 0; w < PL_MODEL_MAX_MATCHERS / 64; w++)
+		left |= f->want.w[w];
+	return left == 0;
 }
 
 int
@@ -152,6 +161,16 @@ pl_model_inspect(const struct pl_model_set *s, struct pl_model_scratch *sc,
 			f.bits.w[w] |= a->slot_bits[j].w[w];
 		f.models |= a->slot_hits[j];
 	}
+	for (uint32_t h = alive & a->regex; h; h &= h - 1) {
+		unsigned j = (unsigned)__builtin_ctz(h);
+		for (unsigned w = 0; w < PL_MODEL_MAX_MATCHERS / 64; w++)
+			f.want.w[w] |= a->slot_regex[j].w[w];
+	}
+	for (uint32_t c = candidates & s->regex_any; c; c &= c - 1) {
+		unsigned m = (unsigned)__builtin_ctz(c);
+		for (unsigned w = 0; w < PL_MODEL_MAX_MATCHERS / 64; w++)
+			f.want.w[w] |= s->regex_rest[m].w[w];
+	}
 	for (uint32_t c = candidates & s->bytes_models; c; c &= c - 1) {
 		unsigned m = (unsigned)__builtin_ctz(c);
 		for (unsigned k = s->byte_start[m]; k < s->byte_start[m + 1]; k++) {
@@ -160,10 +179,12 @@ pl_model_inspect(const struct pl_model_set *s, struct pl_model_scratch *sc,
 				found_add(&f, i, m);
 		}
 	}
-	if (s->db && ((alive & a->regex) || (candidates & s->regex_any)) &&
-	    hs_scan(s->db, (const char *)payload, len, 0, sc->hs, on_match,
-		    &f) != HS_SUCCESS)
-		rc = -5; /* -EIO */
+	if (s->db && ((alive & a->regex) || (candidates & s->regex_any))) {
+		hs_error_t e = hs_scan(s->db, (const char *)payload, len, 0,
+				       sc->hs, on_match, &f);
+		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+			rc = -5; /* -EIO */
+	}
 	*req = candidates & s->when_none[0] & ~f.models;
 	*resp = candidates & s->when_none[1] & ~f.models;
 	for (uint32_t c = candidates & f.models; c; c &= c - 1) {
@@ -177,8 +198,9 @@ pl_model_inspect(const struct pl_model_set *s, struct pl_model_scratch *sc,
 	return rc;
 }
 
-/* Steps pl_model_prefetch covers: a DHCP message walks about 17. */
-#define PREFETCH_STEPS (4 * PL_ANCH_GROUP)
+/* Steps pl_model_prefetch covers: as far as the DHCP cookie (the 24th
+ * step with the project's models). */
+#define PREFETCH_STEPS (6 * PL_ANCH_GROUP)
 
 void
 pl_model_prefetch(const struct pl_model_set *s, const uint8_t *p, uint32_t len)

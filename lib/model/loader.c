@@ -258,6 +258,7 @@ regex_prefix(const char *src, struct pl_matcher *mt)
 	memcpy(mt->bytes.sets, rp.sets, rp.n * sizeof(rp.sets[0]));
 	mt->bytes.len = rp.n;
 	mt->end_anchored = rp.end_anchored;
+	mt->exact = rp.exact;
 	mt->lengths = rp.lengths;
 	return 0;
 }

@@ -88,8 +88,10 @@ struct pl_matcher {
 	uint8_t model;
 	uint8_t dir;
 	uint8_t kind;
-	/* A regex that ends with \z matches payloads of these lengths only. */
+	/* A regex that ends with \z matches payloads of these lengths only;
+	 * an exact one (pl_regex_prefix) those and no others. */
 	bool end_anchored;
+	bool exact;
 	struct pl_len_set lengths;
 	/* A Byteseek pattern; for a regex, the prefix every match starts
 	 * with (len 0: none known). */
@@ -118,6 +120,9 @@ struct pl_anchored {
 	struct pl_anch_step steps[PL_ANCH_MAX_STEPS + 2 * PL_ANCH_GROUP];
 	uint32_t fits[PL_ANCH_MAX_END]; /* [len]: slots a payload of len fits */
 	struct pl_model_bits slot_bits[PL_ANCH_SLOTS]; /* their bits */
+	/* The regex matchers whose prefix the slot is: a scan for them may
+	 * stop once they have all matched. */
+	struct pl_model_bits slot_regex[PL_ANCH_SLOTS];
 	uint32_t (*table)[256]; /* distinct tables: [table][byte] */
 };
 
@@ -165,8 +170,9 @@ struct pl_model_set {
 	uint16_t byte_start[PL_MODEL_MAX + 1];
 	uint32_t bytes_models;
 	/* Models with a regex matcher that anch cannot rule out: a payload
-	 * of one of them is always scanned. */
+	 * of one of them is always scanned, for regex_rest[m]. */
 	uint32_t regex_any;
+	struct pl_model_bits regex_rest[PL_MODEL_MAX];
 	/* Models whose request [0] or response [1] eval holds when none of
 	 * its matchers does. */
 	uint32_t when_none[2];
@@ -218,6 +224,9 @@ struct pl_regex_prefix {
 	struct pl_byteset sets[PL_REGEX_PREFIX_MAX]; /**< bytes at each */
 	bool end_anchored; /**< every match ends at the payload's end (\z) */
 	struct pl_len_set lengths; /**< if so, the lengths it can have */
+	/** A payload matches if and only if its bytes are in sets and its
+	 * length in lengths: no scan needed. */
+	bool exact;
 };
 
 /**

@@ -34,6 +34,12 @@ struct analysis {
 	struct pl_byteset pos[K]; /* bytes seen at each offset, over all paths */
 	unsigned applied;         /* atoms applied, against BUDGET */
 	bool failed;              /* the pattern's structure is not understood */
+	/* Exactness: a match is then decided by pos and the lengths alone.
+	 * It holds while every byte set other than "any byte" is consumed at
+	 * one known offset below K, outside alternatives. */
+	bool inexact;
+	unsigned constrained;     /* such sets consumed */
+	unsigned constrained_end; /* 1 + the highest offset of one */
 };
 
 static bool
@@ -136,9 +142,25 @@ shift(const offsets_t *in)
 }
 
 /* One byte from set s at each offset of in. */
+static bool
+is_full(const struct pl_byteset *s)
+{
+	return (s->w[0] & s->w[1] & s->w[2] & s->w[3]) == UINT64_MAX;
+}
+
 static offsets_t
 consume(struct analysis *a, const offsets_t *in, const struct pl_byteset *s)
 {
+	if (!is_full(s)) {
+		unsigned o = lowest(in), count = 0;
+		for (unsigned w = 0; w < WORDS; w++)
+			count += (unsigned)__builtin_popcountll(in->w[w]);
+		if (count != 1 || o >= K)
+			a->inexact = true;
+		else if (o + 1 > a->constrained_end)
+			a->constrained_end = o + 1;
+		a->constrained++;
+	}
 	for (unsigned o = 0; o < K; o++)
 		if (has(in, o))
 			for (int w = 0; w < 4; w++)
@@ -151,6 +173,7 @@ static offsets_t
 anything(struct analysis *a, const offsets_t *in)
 {
 	offsets_t out = {{0}};
+	a->inexact = true;
 	if (is_empty(in))
 		return out;
 	unsigned lo = lowest(in);
@@ -278,7 +301,7 @@ escape_byte(const char *p, size_t *len)
  * nested class, an intersection, a property) makes it any byte.
  * @return characters of the class, or 0 if it does not end. */
 static size_t
-bracket(const char *p, struct pl_byteset *out)
+bracket(const char *p, struct pl_byteset *out, bool *vague)
 {
 	size_t end = skip_bracket(p);
 	if (end == 0)
@@ -327,6 +350,7 @@ bracket(const char *p, struct pl_byteset *out)
 	return end;
 any:
 	fill(out);
+	*vague = true;
 	return end;
 }
 
@@ -376,6 +400,7 @@ atom(struct analysis *a, const char *p, offsets_t in, bool ci,
 				size_t e = skip_group(p + 1);
 				if (e == (size_t)-1 || p[1 + e] != ')')
 					goto fail;
+				a->inexact = true;
 				*out = in;
 				return e + 2;
 			}
@@ -406,18 +431,24 @@ atom(struct analysis *a, const char *p, offsets_t in, bool ci,
 		return n + 2;
 	}
 	if (p[0] == '[') {
-		n = bracket(p, &s);
+		n = bracket(p, &s, &a->inexact);
 		if (n == 0)
 			goto fail;
 	} else if (p[0] == '.') {
+		/* Not any byte in Java: line terminators are left out. */
 		fill(&s);
+		a->inexact = true;
 		n = 1;
 	} else if (p[0] == '\\') {
 		char c = p[1];
 		if (c == '\0')
 			goto fail;
 		if (strchr("bBAzZG", c)) {
-			*out = in; /* zero-width */
+			/* Zero-width; only a final \z is exact (it is the
+			 * lengths). */
+			if (c != 'z' || p[2] != '\0')
+				a->inexact = true;
+			*out = in;
 			return 2;
 		}
 		if (class_escape(c, &s)) {
@@ -437,6 +468,7 @@ atom(struct analysis *a, const char *p, offsets_t in, bool ci,
 				if (e == NULL)
 					goto fail;
 				fill(&s);
+				a->inexact = true;
 				n = (size_t)(e - p) + 1;
 			} else {
 				/* A back-reference, \x{...}, an octal or control
@@ -463,6 +495,7 @@ atom(struct analysis *a, const char *p, offsets_t in, bool ci,
 		}
 	} else if (p[0] == '^' || p[0] == '$') {
 		*out = in; /* zero-width; ^ after the start never matches */
+		a->inexact = true;
 		return 1;
 	} else if (p[0] && !strchr("|)*+?{", p[0])) {
 		add(&s, (unsigned char)p[0]);
@@ -545,6 +578,7 @@ sequence(struct analysis *a, const char *p, offsets_t in, bool ci,
 			}
 		}
 		offsets_t cur = in, acc;
+		unsigned constrained = a->constrained;
 		size_t n = atom(a, p + i, cur, ci, &cur);
 		if (a->failed)
 			break;
@@ -571,6 +605,10 @@ sequence(struct analysis *a, const char *p, offsets_t in, bool ci,
 			acc = u;
 			cur = next;
 		}
+		/* A variable count of constraining atoms: later paths
+		 * unite their sets with what stands at the same offsets. */
+		if (min != max && a->constrained != constrained)
+			a->inexact = true;
 		in = acc;
 		i += n + q;
 	}
@@ -585,15 +623,21 @@ alternatives(struct analysis *a, const char *p, offsets_t in, bool ci,
 	     offsets_t *out)
 {
 	size_t i = 0;
+	unsigned constrained = a->constrained;
 	memset(out, 0, sizeof(*out));
-	for (;;) {
+	for (unsigned branches = 1;; branches++) {
 		offsets_t o;
 		i += sequence(a, p + i, in, ci, &o);
 		if (a->failed)
 			return 0;
 		unite(out, &o);
-		if (p[i] != '|')
+		if (p[i] != '|') {
+			/* Branches that constrain bytes: their sets are united
+			 * offset by offset, which is more than any branch. */
+			if (branches > 1 && a->constrained != constrained)
+				a->inexact = true;
 			return i;
+		}
 		i++;
 	}
 }
@@ -642,6 +686,8 @@ pl_regex_prefix(const char *pattern, struct pl_regex_prefix *out)
 	if (alternatives == 1 && ends_with_z(pattern)) {
 		out->end_anchored = true;
 		memcpy(out->lengths.w, end.w, sizeof(end.w));
+		out->exact = !a.inexact && !has(&end, LMAX) &&
+			     a.constrained_end <= out->n;
 	}
 	return out->n;
 }

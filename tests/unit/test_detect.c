@@ -136,6 +136,28 @@ Test(regex_prefix, lengths_of_end_anchored_patterns)
 	cr_assert_not(prefix_of("^a\\z|^b\\z").end_anchored);
 }
 
+Test(regex_prefix, exact_only_when_sets_and_lengths_decide)
+{
+	/* Byte sets at fixed offsets, "any byte" elsewhere, and \z. */
+	const char *exact[] = {
+		"^a[\\s\\S]{3}\\z", "^(?i:ab)[^x]\\z", "^(?:ab){2}\\z",
+		"^a[bc]\\z",
+		"^[\\x09\\x0b][\\x00-\\x10][\\s\\S]{46}(?:[\\s\\S]{20}|[\\s\\S]{24})?\\z"};
+	/* Java's `.` is not any byte; alternatives of constrained bytes or a
+	 * variable count of them are more than their sets per offset; a set
+	 * past the window is not checked; "256 or more" is not a length. */
+	const char *not_exact[] = {
+		"^a.\\z",	    "^(ab|cd)\\z",	   "^a?b\\z",
+		"^xa?[\\s\\S]{3}\\z", "^(?:[\\s\\S]|a)b\\z", "^a[\\s\\S]{8}b\\z",
+		"^ab[\\s\\S]*\\z",  "^a(?=b)[\\s\\S]\\z",  "^ab",
+		"^a\\b[\\s\\S]\\z", "^a[[:alpha:]]\\z", "^a\\pL\\z"};
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+		cr_assert(prefix_of(exact[i]).exact, "%s", exact[i]);
+	for (size_t i = 0; i < sizeof(not_exact) / sizeof(not_exact[0]); i++)
+		cr_assert_not(prefix_of(not_exact[i]).exact, "%s",
+			      not_exact[i]);
+}
+
 /* ---- Payloads: messages of the six protocols, and mutations ---- */
 
 #define CORPUS_MAX 20000
@@ -369,9 +391,11 @@ Test(anchored, published_models_same_as_each_matcher_alone, .timeout = 60)
 }
 
 /* A regex's prefix and lengths never rule out a payload Hyperscan
- * matches: every match it reports is one the prefilter let through. */
+ * matches: every match it reports is one the prefilter let through; and
+ * an exact prefix lets through only what Hyperscan matches. */
 static void
-prefixes_sound(const char *dir, unsigned min_hits, unsigned *with_prefix)
+prefixes_sound(const char *dir, unsigned min_hits, unsigned *with_prefix,
+	       unsigned *exact)
 {
 	struct pl_model_set *s = load(dir);
 	struct pl_model_scratch *sc = pl_model_scratch_alloc(s);
@@ -385,12 +409,20 @@ prefixes_sound(const char *dir, unsigned min_hits, unsigned *with_prefix)
 				     sc->hs, mark, &bits), HS_SUCCESS);
 		for (unsigned m = 0; m < s->nb_matchers; m++) {
 			const struct pl_matcher *mt = &s->matchers[m];
+			uint32_t l = c.len[i] < PL_REGEX_LEN_MAX ? c.len[i]
+								 : PL_REGEX_LEN_MAX;
+			if (mt->kind == MATCHER_REGEX && mt->exact &&
+			    !(bits.w[m >> 6] >> (m & 63) & 1))
+				cr_assert(!pl_bytes_match(&mt->bytes, c.p[i],
+							  c.len[i]) ||
+					  !(mt->lengths.w[l / 64] >> (l % 64) & 1),
+					  "%s: matcher %u is exact but lets "
+					  "through payload %u that Hyperscan does "
+					  "not match", dir, m, i);
 			if (mt->kind != MATCHER_REGEX || mt->bytes.len == 0 ||
 			    !(bits.w[m >> 6] >> (m & 63) & 1))
 				continue;
 			hits++;
-			uint32_t l = c.len[i] < PL_REGEX_LEN_MAX ? c.len[i]
-								 : PL_REGEX_LEN_MAX;
 			cr_assert(pl_bytes_match(&mt->bytes, c.p[i], c.len[i]),
 				  "%s: matcher %u matched payload %u but its "
 				  "prefix rules it out", dir, m, i);
@@ -400,10 +432,12 @@ prefixes_sound(const char *dir, unsigned min_hits, unsigned *with_prefix)
 				  "its lengths", dir, m, c.len[i]);
 		}
 	}
-	*with_prefix = 0;
-	for (unsigned m = 0; m < s->nb_matchers; m++)
-		*with_prefix += s->matchers[m].kind == MATCHER_REGEX &&
-				s->matchers[m].bytes.len > 0;
+	*with_prefix = *exact = 0;
+	for (unsigned m = 0; m < s->nb_matchers; m++) {
+		const struct pl_matcher *mt = &s->matchers[m];
+		*with_prefix += mt->kind == MATCHER_REGEX && mt->bytes.len > 0;
+		*exact += mt->kind == MATCHER_REGEX && mt->exact;
+	}
 	cr_assert_geq(hits, min_hits, "%s: only %u regex matches", dir, hits);
 	free_corpus(&c);
 	pl_model_scratch_free(sc);
@@ -412,38 +446,58 @@ prefixes_sound(const char *dir, unsigned min_hits, unsigned *with_prefix)
 
 Test(regex_prefix, never_rules_out_what_hyperscan_matches, .timeout = 60)
 {
-	unsigned own, published;
-	prefixes_sound(PL_MODELS_DIR, 50, &own);
-	/* All six of the project's regexes (HTTP, NTP, SSDP, two each) are
-	 * anchored and understood. */
-	cr_assert_eq(own, 6);
+	unsigned own, published, exact;
+	prefixes_sound(PL_MODELS_DIR, 50, &own, &exact);
+	/* All five of the project's regexes (HTTP's two, NTP's two, SSDP's
+	 * response) are anchored and understood; NTP's are exact. */
+	cr_assert_eq(own, 5);
+	cr_assert_eq(exact, 2);
 	/* Of theirs, the two SSDP ones (HTTP's is not anchored). */
-	prefixes_sound(PL_SHARED_DIR "/protoiot/models", 3, &published);
+	prefixes_sound(PL_SHARED_DIR "/protoiot/models", 3, &published, &exact);
 	cr_assert_eq(published, 2);
+	cr_assert_eq(exact, 0);
 }
 
-Test(anchored, ntp_lengths_spare_the_scan)
+static unsigned
+model_named(const struct pl_model_set *s, const char *name)
+{
+	for (unsigned m = 0; m < pl_model_count(s); m++)
+		if (strcmp(pl_model_name(s, m), name) == 0)
+			return m;
+	cr_assert_fail("no model %s", name);
+	return 0;
+}
+
+Test(anchored, ntp_decided_without_a_scan)
 {
 	struct pl_model_set *s = load(PL_MODELS_DIR);
+	struct pl_model_scratch *sc = pl_model_scratch_alloc(s);
+	uint32_t ntp = 1U << model_named(s, "ntp");
 	uint32_t cand = pl_model_candidates(s, 0x0800, 17, PL_MODE_UNICAST);
-	uint32_t slots = 0;
-	for (unsigned m = 0; m < s->nb_models; m++)
-		if (cand >> m & 1)
-			slots |= s->anch.model_slots[m];
-	/* A 64-byte datagram whose first two bytes an NTP client's could be
-	 * (seen on a smart-lock hub): not 48, 68 or 72 bytes, no scan. */
-	uint8_t b[72] = {0x63, 0x01};
-	cr_assert_eq(pl_anchored_match(&s->anch, slots, b, 64) & s->anch.regex, 0);
-	cr_assert_neq(pl_anchored_match(&s->anch, slots, b, 48) & s->anch.regex, 0);
-	/* A TLS record on TCP asks for no scan either. */
+	cr_assert(cand & ntp);
+	/* NTP's regexes are exact: with the Hyperscan database out of the
+	 * way, a 48-byte client packet (version 4, mode 3) is still NTP,
+	 * and a 64-byte datagram that starts like one (seen on a smart-lock
+	 * hub) is not. */
+	hs_database_t *db = s->db;
+	s->db = NULL;
+	uint8_t b[72] = {0x23, 0x01};
+	uint32_t req, resp;
+	cr_assert_eq(pl_model_inspect(s, sc, cand, b, 48, &req, &resp), 0);
+	cr_assert_eq(req & ntp, ntp);
+	cr_assert_eq(pl_model_inspect(s, sc, cand, b, 64, &req, &resp), 0);
+	cr_assert_eq((req | resp) & ntp, 0);
+	s->db = db;
+	/* Nor does a TLS record on TCP ask for a scan. */
 	cand = pl_model_candidates(s, 0x0800, 6, PL_MODE_UNICAST);
-	slots = 0;
+	uint32_t slots = 0;
 	for (unsigned m = 0; m < s->nb_models; m++)
 		if (cand >> m & 1)
 			slots |= s->anch.model_slots[m];
 	static const uint8_t tls[] = {0x16, 0x03, 0x01, 0x00, 0x31, 0x01, 0x00, 0x00};
 	cr_assert_eq(pl_anchored_match(&s->anch, slots, tls, sizeof(tls)) &
 		     s->anch.regex, 0);
+	pl_model_scratch_free(sc);
 	pl_model_set_free(s);
 }
 
