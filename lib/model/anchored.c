@@ -17,12 +17,6 @@
 
 #include "model-internal.h"
 
-static bool
-is_full(const struct pl_byteset *b)
-{
-	return (b->w[0] & b->w[1] & b->w[2] & b->w[3]) == UINT64_MAX;
-}
-
 /* Whether two matchers' slots would be the same. */
 static bool
 same_slot(const struct pl_matcher *x, const struct pl_matcher *y)
@@ -59,7 +53,7 @@ new_offsets(const struct pl_bytes_pattern *p, const bool *marked)
 {
 	unsigned n = 0;
 	for (uint32_t i = 0; i < p->len; i++)
-		n += !is_full(&p->sets[i]) && !marked[p->index + i];
+		n += !pl_byteset_full(&p->sets[i]) && !marked[p->index + i];
 	return n;
 }
 
@@ -132,7 +126,7 @@ lay_out(struct pl_anchored *a, struct rank *order, unsigned n,
 			const struct pl_bytes_pattern *p = slot[j];
 			if (off >= (uint32_t)p->index &&
 			    off < (uint32_t)p->index + p->len &&
-			    !is_full(&p->sets[off - p->index]))
+			    !pl_byteset_full(&p->sets[off - p->index]))
 				later |= 1U << j;
 		}
 		a->steps[k].pending = later;
@@ -172,7 +166,7 @@ pl_anchored_build(struct pl_model_set *s)
 					slot_mt[nb_slots] = mt;
 					slot[nb_slots++] = p;
 					for (uint32_t k = 0; k < p->len; k++)
-						if (!is_full(&p->sets[k]))
+						if (!pl_byteset_full(&p->sets[k]))
 							marked[p->index + k] = true;
 					uint32_t end = (uint32_t)p->index + p->len;
 					if (end > max_end)
@@ -185,7 +179,8 @@ pl_anchored_build(struct pl_model_set *s)
 		if (j == PL_ANCH_SLOTS) {
 			if (mt->kind == MATCHER_REGEX) {
 				s->regex_any |= 1U << mt->model;
-				s->regex_rest[mt->model].w[i >> 6] |= 1ULL << (i & 63);
+				s->regex_rest[mt->model].w[i >> 6] |=
+					1ULL << (i & 63);
 			}
 			continue;
 		}

@@ -74,6 +74,13 @@ struct pl_model {
 
 enum matcher_kind { MATCHER_BYTES, MATCHER_REGEX };
 
+/* Whether every byte value belongs. */
+static inline bool
+pl_byteset_full(const struct pl_byteset *b)
+{
+	return (b->w[0] & b->w[1] & b->w[2] & b->w[3]) == UINT64_MAX;
+}
+
 #define PL_ANCH_SLOTS 32      /* bits of a slot mask */
 #define PL_ANCH_MAX_STEPS 256 /* offsets constrained, in all */
 #define PL_ANCH_MAX_END 256   /* a pattern ending later is matched alone */

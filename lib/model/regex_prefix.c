@@ -142,16 +142,10 @@ shift(const offsets_t *in)
 }
 
 /* One byte from set s at each offset of in. */
-static bool
-is_full(const struct pl_byteset *s)
-{
-	return (s->w[0] & s->w[1] & s->w[2] & s->w[3]) == UINT64_MAX;
-}
-
 static offsets_t
 consume(struct analysis *a, const offsets_t *in, const struct pl_byteset *s)
 {
-	if (!is_full(s)) {
+	if (!pl_byteset_full(s)) {
 		unsigned o = lowest(in), count = 0;
 		for (unsigned w = 0; w < WORDS; w++)
 			count += (unsigned)__builtin_popcountll(in->w[w]);
