@@ -21,7 +21,7 @@
 
 struct worker_ctx {
 	struct pl_app *app;
-	uint32_t reach; /* payload bytes pl_model_prefetch reads */
+	uint32_t reach; /* payload bytes the models' first steps read */
 	struct pl_worker *w;
 	struct pl_flow_table *table;
 	struct pl_wheel wheel;
@@ -168,21 +168,6 @@ advance_to(struct worker_ctx *c, uint64_t now)
 	pl_wheel_advance(&c->wheel, now, expire_cb, c);
 }
 
-/* Packets between the models' prefetch for a payload and its inspection:
- * about one miss's latency of work. */
-#define MODEL_AHEAD 4
-
-/* Its cycles count as detection's (inspect_cycles): the prefetch reads the
- * payload's bytes. */
-static inline void
-model_prefetch(struct worker_ctx *c, const struct pl_pkt_meta *m)
-{
-	uint64_t t0 = rte_rdtsc();
-	pl_model_prefetch(c->app->models, m->frame + m->payload_off,
-			  m->payload_cap);
-	c->w->stats.inspect_cycles += rte_rdtsc() - t0;
-}
-
 /* Account packets that all fall before the next wheel tick. */
 static void
 account(struct worker_ctx *c, const struct pl_pkt_meta **metas, unsigned n)
@@ -198,7 +183,6 @@ account(struct worker_ctx *c, const struct pl_pkt_meta **metas, unsigned n)
 	 * cheaper to inspect, but the data lines of classified flows then
 	 * went back and forth between the cores (lab.pcap replay: RX 121 ->
 	 * 136 cycles/packet). */
-	uint64_t inspected = 0; /* packets the models will inspect */
 	if (c->scratch != NULL)
 		for (unsigned i = 0; i < n; i++) {
 			const struct pl_pkt_meta *m = metas[i];
@@ -214,7 +198,6 @@ account(struct worker_ctx *c, const struct pl_pkt_meta **metas, unsigned n)
 			rte_prefetch0(p + RTE_CACHE_LINE_SIZE);
 			if (!insp || (m->flags & PL_PKT_F_FRAGMENT))
 				continue;
-			inspected |= 1ULL << i;
 			/* The automaton's first steps read as far as a DHCP
 			 * magic cookie (offset 236). */
 			uint32_t reach = RTE_MIN(m->payload_cap, c->reach);
@@ -224,16 +207,8 @@ account(struct worker_ctx *c, const struct pl_pkt_meta **metas, unsigned n)
 			if (reach > 2 * RTE_CACHE_LINE_SIZE)
 				rte_prefetch0(p + reach - 1);
 		}
-	/* Then the models' data for each inspected payload, MODEL_AHEAD
-	 * packets before its inspection (the first ones of the burst get
-	 * less time). */
-	for (unsigned i = 0; i < MODEL_AHEAD && i < n; i++)
-		if (inspected >> i & 1)
-			model_prefetch(c, metas[i]);
 	for (unsigned i = 0; i < n; i++) {
 		const struct pl_pkt_meta *m = metas[i];
-		if (inspected >> (i + MODEL_AHEAD) & 1)
-			model_prefetch(c, metas[i + MODEL_AHEAD]);
 		st->packets++;
 		st->bytes += m->wire_len;
 		if (m->ts_us > c->now_us)

@@ -198,27 +198,15 @@ pl_model_inspect(const struct pl_model_set *s, struct pl_model_scratch *sc,
 	return rc;
 }
 
-/* Steps pl_model_prefetch covers: as far as the DHCP cookie (the 24th
- * step with the project's models). */
-#define PREFETCH_STEPS (6 * PL_ANCH_GROUP)
-
-void
-pl_model_prefetch(const struct pl_model_set *s, const uint8_t *p, uint32_t len)
-{
-	const struct pl_anchored *a = &s->anch;
-	__builtin_prefetch(a);
-	__builtin_prefetch(&a->fits[len < PL_ANCH_MAX_END ? len : 0]);
-	for (unsigned k = 0; k < PREFETCH_STEPS && k < a->nb_steps; k++) {
-		uint32_t off = a->steps[k].off & -(uint32_t)(a->steps[k].off < len);
-		__builtin_prefetch(&a->table[a->steps[k].table][p[off]]);
-	}
-}
+/* The first steps: as far as the DHCP cookie (the 24th step with the
+ * project's models). */
+#define REACH_STEPS (6 * PL_ANCH_GROUP)
 
 uint32_t
 pl_model_reach(const struct pl_model_set *s)
 {
 	uint32_t reach = 0;
-	for (unsigned k = 0; k < PREFETCH_STEPS && k < s->anch.nb_steps; k++)
+	for (unsigned k = 0; k < REACH_STEPS && k < s->anch.nb_steps; k++)
 		if (s->anch.steps[k].off >= reach)
 			reach = s->anch.steps[k].off + 1u;
 	return reach;

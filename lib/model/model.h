@@ -218,18 +218,12 @@ int pl_model_inspect(const struct pl_model_set *s,
 		     uint32_t *resp);
 
 /**
- * Start fetching what inspecting p[0..len) will read first: the anchored
- * automaton's first steps and the table lines that p's bytes select.
- * Detection runs once in dozens of packets and finds its data evicted by
- * then; called a few packets ahead, its misses overlap their work. Reads
- * p's bytes at the first steps' offsets, so p's lines up to
- * pl_model_reach() should be on their way.
+ * How far into a payload the anchored automaton's first steps read (a
+ * DHCP message's, as far as its magic cookie): the payload lines worth
+ * prefetching before pl_model_inspect. Prefetching the automaton's table
+ * lines as well, a few packets ahead, cost more than it saved (it has to
+ * read the payload's bytes to know which lines).
  */
-void pl_model_prefetch(const struct pl_model_set *s, const uint8_t *p,
-		       uint32_t len);
-
-/** How far into a payload pl_model_prefetch reads: the payload lines worth
- * prefetching before it. */
 uint32_t pl_model_reach(const struct pl_model_set *s);
 
 /** Models whose select expression holds given what a flow has seen. */
