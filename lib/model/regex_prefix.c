@@ -428,6 +428,10 @@ atom(struct analysis *a, const char *p, offsets_t in, bool ci,
 		n = bracket(p, &s, &a->inexact);
 		if (n == 0)
 			goto fail;
+		/* Caseless, [^a] leaves out A too; folding its complement
+		 * below gives any byte, which is only a superset. */
+		if (ci && p[1] == '^')
+			a->inexact = true;
 	} else if (p[0] == '.') {
 		/* Not any byte in Java: line terminators are left out. */
 		fill(&s);
@@ -600,8 +604,9 @@ sequence(struct analysis *a, const char *p, offsets_t in, bool ci,
 			cur = next;
 		}
 		/* A variable count of constraining atoms: later paths
-		 * unite their sets with what stands at the same offsets. */
-		if (min != max && a->constrained != constrained)
+		 * unite their sets with what stands at the same offsets (and
+		 * {0} has consumed once, for nothing). */
+		if ((min != max || max == 0) && a->constrained != constrained)
 			a->inexact = true;
 		in = acc;
 		i += n + q;

@@ -148,7 +148,8 @@ Test(regex_prefix, exact_only_when_sets_and_lengths_decide)
 		"^a.\\z",	    "^(ab|cd)\\z",	   "^a?b\\z",
 		"^xa?[\\s\\S]{3}\\z", "^(?:[\\s\\S]|a)b\\z", "^a[\\s\\S]{8}b\\z",
 		"^ab[\\s\\S]*\\z",  "^a(?=b)[\\s\\S]\\z",  "^ab",
-		"^a\\b[\\s\\S]\\z", "^a[[:alpha:]]\\z", "^a\\pL\\z"};
+		"^a\\b[\\s\\S]\\z", "^a[[:alpha:]]\\z", "^a\\pL\\z",
+		"^(?i:[^a])\\z",  "^(?i)[^a]b\\z",   "^a{0}b\\z"};
 	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
 		cr_assert(prefix_of(exact[i]).exact, "%s", exact[i]);
 	for (size_t i = 0; i < sizeof(not_exact) / sizeof(not_exact[0]); i++)
