@@ -146,10 +146,9 @@ static offsets_t
 consume(struct analysis *a, const offsets_t *in, const struct pl_byteset *s)
 {
 	if (!pl_byteset_full(s)) {
-		unsigned o = lowest(in), count = 0;
-		for (unsigned w = 0; w < WORDS; w++)
-			count += (unsigned)__builtin_popcountll(in->w[w]);
-		if (count != 1 || o >= K)
+		unsigned o = lowest(in);
+		offsets_t one = single(o);
+		if (o >= K || !same(in, &one))
 			a->inexact = true;
 		else if (o + 1 > a->constrained_end)
 			a->constrained_end = o + 1;

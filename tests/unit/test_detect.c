@@ -12,6 +12,7 @@
 
 #include "model-internal.h"
 #include "model.h"
+#include "model_test.h"
 
 /* ---- Regex prefixes ---- */
 
@@ -457,21 +458,11 @@ Test(regex_prefix, never_rules_out_what_hyperscan_matches, .timeout = 60)
 	cr_assert_eq(exact, 0);
 }
 
-static unsigned
-model_named(const struct pl_model_set *s, const char *name)
-{
-	for (unsigned m = 0; m < pl_model_count(s); m++)
-		if (strcmp(pl_model_name(s, m), name) == 0)
-			return m;
-	cr_assert_fail("no model %s", name);
-	return 0;
-}
-
 Test(anchored, ntp_decided_without_a_scan)
 {
 	struct pl_model_set *s = load(PL_MODELS_DIR);
 	struct pl_model_scratch *sc = pl_model_scratch_alloc(s);
-	uint32_t ntp = 1U << model_named(s, "ntp");
+	uint32_t ntp = 1U << model_index(s, "ntp");
 	uint32_t cand = pl_model_candidates(s, 0x0800, 17, PL_MODE_UNICAST);
 	cr_assert(cand & ntp);
 	/* NTP's regexes are exact: with the Hyperscan database out of the

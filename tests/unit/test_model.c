@@ -18,6 +18,7 @@
 
 #include "model-internal.h" /* range expressions, for their own tests */
 #include "model.h"
+#include "model_test.h"
 #include "proto.h"
 
 /* ---- Byteseek ---- */
@@ -200,16 +201,6 @@ load(const char *dir)
 	struct pl_model_set *s = pl_model_set_load(dir, err, sizeof(err), count_warning);
 	cr_assert_not_null(s, "%s: %s", dir, err);
 	return s;
-}
-
-static int
-model_index(const struct pl_model_set *s, const char *name)
-{
-	for (unsigned i = 0; i < pl_model_count(s); i++)
-		if (strcmp(pl_model_name(s, i), name) == 0)
-			return (int)i;
-	cr_assert_fail("no model %s", name);
-	return -1;
 }
 
 Test(loader, project_and_published_models_load)
