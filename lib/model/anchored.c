@@ -137,45 +137,57 @@ lay_out(struct pl_anchored *a, struct rank *order, unsigned n,
 	return 0;
 }
 
+/* The slots being laid out: their matchers and patterns, the offsets
+ * they constrain (marked) and how many, and where the last one ends. */
+struct slots {
+	const struct pl_matcher *mt[PL_ANCH_SLOTS];
+	const struct pl_bytes_pattern *p[PL_ANCH_SLOTS];
+	unsigned n, nb_offsets;
+	bool *marked;
+	uint32_t max_end;
+};
+
+/* The slot of mt: an identical one's, or a new one while there is room.
+ * @return it, or PL_ANCH_SLOTS if mt is left out. */
+static unsigned
+slot_of(struct slots *sl, const struct pl_matcher *mt)
+{
+	const struct pl_bytes_pattern *p = &mt->bytes;
+	unsigned j = 0;
+	if (!fits_automaton(p))
+		return PL_ANCH_SLOTS;
+	while (j < sl->n && !same_slot(sl->mt[j], mt))
+		j++;
+	if (j < sl->n)
+		return j;
+	unsigned more = new_offsets(p, sl->marked);
+	if (sl->n == PL_ANCH_SLOTS || sl->nb_offsets + more > PL_ANCH_MAX_STEPS)
+		return PL_ANCH_SLOTS;
+	sl->nb_offsets += more;
+	sl->mt[sl->n] = mt;
+	sl->p[sl->n++] = p;
+	for (uint32_t k = 0; k < p->len; k++)
+		if (!pl_byteset_full(&p->sets[k]))
+			sl->marked[p->index + k] = true;
+	uint32_t end = (uint32_t)p->index + p->len;
+	if (end > sl->max_end)
+		sl->max_end = end;
+	return j;
+}
+
 int
 pl_anchored_build(struct pl_model_set *s)
 {
 	struct pl_anchored *a = &s->anch;
-	const struct pl_bytes_pattern *slot[PL_ANCH_SLOTS];
-	const struct pl_matcher *slot_mt[PL_ANCH_SLOTS];
-	unsigned nb_slots = 0, nb_offsets = 0, n = 0;
-	uint32_t max_end = 0;
-	bool *marked = calloc(PL_ANCH_MAX_END, sizeof(*marked));
-	if (marked == NULL)
+	struct slots sl = {.n = 0};
+	unsigned n = 0;
+	sl.marked = calloc(PL_ANCH_MAX_END, sizeof(*sl.marked));
+	if (sl.marked == NULL)
 		return -ENOMEM;
 
 	for (unsigned i = 0; i < s->nb_matchers; i++) {
 		const struct pl_matcher *mt = &s->matchers[i];
-		const struct pl_bytes_pattern *p = &mt->bytes;
-		unsigned j = 0;
-		if (fits_automaton(p)) {
-			while (j < nb_slots && !same_slot(slot_mt[j], mt))
-				j++;
-			if (j == nb_slots) {
-				unsigned more = new_offsets(p, marked);
-				if (nb_slots == PL_ANCH_SLOTS ||
-				    nb_offsets + more > PL_ANCH_MAX_STEPS) {
-					j = PL_ANCH_SLOTS; /* left out */
-				} else {
-					nb_offsets += more;
-					slot_mt[nb_slots] = mt;
-					slot[nb_slots++] = p;
-					for (uint32_t k = 0; k < p->len; k++)
-						if (!pl_byteset_full(&p->sets[k]))
-							marked[p->index + k] = true;
-					uint32_t end = (uint32_t)p->index + p->len;
-					if (end > max_end)
-						max_end = end;
-				}
-			}
-		} else {
-			j = PL_ANCH_SLOTS;
-		}
+		unsigned j = slot_of(&sl, mt);
 		if (j == PL_ANCH_SLOTS) {
 			if (mt->kind == MATCHER_REGEX) {
 				s->regex_any |= 1U << mt->model;
@@ -193,12 +205,30 @@ pl_anchored_build(struct pl_model_set *s)
 			a->slot_hits[j] |= 1U << mt->model;
 		}
 	}
+	/* Branches last: they only spare scans, and take the room that is
+	 * left, the first branch of every regex before the second of any
+	 * (a regex's alternatives come most common first, as HTTP's GET). */
+	for (unsigned rank = 0; rank < s->nb_branches; rank++)
+		for (unsigned k = rank; k < s->nb_branches; k++) {
+			const struct pl_matcher *mt = &s->branches[k];
+			unsigned i = s->branch_of[k], j;
+			if (s->branch_of[k - rank] != i ||
+			    (k > rank && s->branch_of[k - rank - 1] == i) ||
+			    (j = slot_of(&sl, mt)) == PL_ANCH_SLOTS)
+				continue;
+			a->model_slots[mt->model] |= 1U << j;
+			a->slot_bits[j].w[i >> 6] |= 1ULL << (i & 63);
+			a->slot_hits[j] |= 1U << mt->model;
+		}
+	unsigned nb_slots = sl.n, nb_offsets = sl.nb_offsets;
+	uint32_t max_end = sl.max_end;
+	const struct pl_bytes_pattern *const *slot = sl.p;
 	a->all = nb_slots == PL_ANCH_SLOTS ? UINT32_MAX : (1U << nb_slots) - 1;
 	for (unsigned j = 0; j < nb_slots; j++) {
 		for (uint32_t len = 0; len < PL_ANCH_MAX_END; len++)
-			if (fits_len(slot_mt[j], len))
+			if (fits_len(sl.mt[j], len))
 				a->fits[len] |= 1U << j;
-		if (fits_len(slot_mt[j], PL_ANCH_MAX_END))
+		if (fits_len(sl.mt[j], PL_ANCH_MAX_END))
 			a->fits_long |= 1U << j;
 	}
 
@@ -207,11 +237,11 @@ pl_anchored_build(struct pl_model_set *s)
 	struct rank order[PL_ANCH_MAX_STEPS];
 	unsigned nb = 0;
 	if (tables == NULL) {
-		free(marked);
+		free(sl.marked);
 		return -ENOMEM;
 	}
 	for (uint32_t off = 0; off < max_end; off++) {
-		if (!marked[off])
+		if (!sl.marked[off])
 			continue;
 		build_table(tables[nb], off, a->all, slot, nb_slots);
 		unsigned rejected = 0;
@@ -221,7 +251,7 @@ pl_anchored_build(struct pl_model_set *s)
 		order[nb] = (struct rank){off, rejected, tables[nb]};
 		nb++;
 	}
-	free(marked);
+	free(sl.marked);
 	int rc = lay_out(a, order, nb, slot, nb_slots);
 	free(tables);
 	if (rc)

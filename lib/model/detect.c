@@ -179,7 +179,13 @@ pl_model_inspect(const struct pl_model_set *s, struct pl_model_scratch *sc,
 				found_add(&f, i, m);
 		}
 	}
-	if (s->db && ((alive & a->regex) || (candidates & s->regex_any))) {
+	/* A regex an exact branch has decided is not scanned for. */
+	uint64_t left = 0;
+	for (unsigned w = 0; w < PL_MODEL_MAX_MATCHERS / 64; w++) {
+		f.want.w[w] &= ~f.bits.w[w];
+		left |= f.want.w[w];
+	}
+	if (s->db && left) {
 		hs_error_t e = hs_scan(s->db, (const char *)payload, len, 0,
 				       sc->hs, on_match, &f);
 		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)

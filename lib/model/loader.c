@@ -242,25 +242,54 @@ load_metadata(struct loader *l, const json_t *root, unsigned idx,
 	return 0;
 }
 
-/* What a regex's matches start with, as an anchored pattern, and the
- * lengths they can have: the anchored automaton tests both before any
- * scan (len 0: nothing known). */
+/* A regex's prefix as an anchored pattern of mt (len 0: none known). */
 static int
-regex_prefix(const char *src, struct pl_matcher *mt)
+prefix_pattern(const struct pl_regex_prefix *rp, struct pl_matcher *mt)
 {
-	struct pl_regex_prefix rp;
 	memset(&mt->bytes, 0, sizeof(mt->bytes));
-	if (pl_regex_prefix(src, &rp) == 0)
-		return 0;
-	mt->bytes.sets = malloc(rp.n * sizeof(rp.sets[0]));
+	mt->bytes.sets = malloc(rp->n * sizeof(rp->sets[0]));
 	if (mt->bytes.sets == NULL)
 		return -ENOMEM;
-	memcpy(mt->bytes.sets, rp.sets, rp.n * sizeof(rp.sets[0]));
-	mt->bytes.len = rp.n;
-	mt->end_anchored = rp.end_anchored;
-	mt->exact = rp.exact;
-	mt->lengths = rp.lengths;
+	memcpy(mt->bytes.sets, rp->sets, rp->n * sizeof(rp->sets[0]));
+	mt->bytes.len = rp->n;
+	mt->end_anchored = rp->end_anchored;
+	mt->exact = rp->exact;
+	mt->lengths = rp->lengths;
 	return 0;
+}
+
+/* What the matches of regex matcher i start with, and the lengths they
+ * can have, and if that does not decide them, its exact branches, as
+ * far as the set has room: the anchored automaton tests all of them
+ * before any scan. */
+static int
+regex_prefix(struct pl_model_set *set, unsigned i, const char *src)
+{
+	struct pl_matcher *mt = &set->matchers[i];
+	struct pl_regex_prefix whole;
+	memset(&mt->bytes, 0, sizeof(mt->bytes));
+	if (pl_regex_prefix(src, &whole) == 0)
+		return 0;
+	if (prefix_pattern(&whole, mt) != 0)
+		return -ENOMEM;
+	unsigned room = PL_MODEL_MAX_BRANCHES - set->nb_branches;
+	if (mt->exact || room == 0)
+		return 0;
+	struct pl_regex_prefix *rp = malloc(room * sizeof(*rp));
+	if (rp == NULL)
+		return -ENOMEM;
+	unsigned n = pl_regex_branches(src, rp, room);
+	int rc = 0;
+	for (unsigned k = 0; k < n && rc == 0; k++) {
+		struct pl_matcher *b = &set->branches[set->nb_branches];
+		*b = (struct pl_matcher){.model = mt->model, .dir = mt->dir,
+					 .kind = MATCHER_REGEX};
+		rc = prefix_pattern(&rp[k], b);
+		if (rc == 0)
+			set->branch_of[set->nb_branches++] = (uint16_t)i;
+	}
+	free(rp);
+	return rc;
 }
 
 /* Java's `.` stops at CR as well as LF; Hyperscan's only at LF. */
@@ -417,7 +446,7 @@ load_direction(struct loader *l, const json_t *contents, const char *dname,
 			snprintf(l->regex_path[r], sizeof(l->regex_path[r]), "%s", ppath);
 			snprintf(l->regex_file[r], sizeof(l->regex_file[r]), "%s", l->file);
 			l->regex_id[r] = bit;
-			rc = regex_prefix(json_string_value(ps), mt);
+			rc = regex_prefix(set, bit, json_string_value(ps));
 			if (rc)
 				return bad(l, ppath, "out of memory");
 		} else {
@@ -940,6 +969,8 @@ pl_model_set_free(struct pl_model_set *s)
 	}
 	for (unsigned i = 0; i < s->nb_matchers; i++)
 		pl_bytes_free(&s->matchers[i].bytes);
+	for (unsigned i = 0; i < s->nb_branches; i++)
+		pl_bytes_free(&s->branches[i].bytes);
 	free(s->anch.table);
 	hs_free_database(s->db);
 	free(s);

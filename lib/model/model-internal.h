@@ -82,6 +82,7 @@ pl_byteset_full(const struct pl_byteset *b)
 }
 
 #define PL_ANCH_SLOTS 32      /* bits of a slot mask */
+#define PL_MODEL_MAX_BRANCHES 64 /* exact regex branches, in all */
 #define PL_ANCH_MAX_STEPS 256 /* offsets constrained, in all */
 #define PL_ANCH_MAX_END 256   /* a pattern ending later is matched alone */
 #define PL_ANCH_GROUP 4       /* steps tested between two exit tests */
@@ -165,6 +166,12 @@ struct pl_model_set {
 	unsigned nb_models;
 	struct pl_matcher matchers[PL_MODEL_MAX_MATCHERS];
 	unsigned nb_matchers;
+	/* Exact branches of regex matchers that are not exact themselves
+	 * (pl_regex_branches), of matcher branch_of[k]: a slot of one
+	 * decides its matcher without a scan. */
+	struct pl_matcher branches[PL_MODEL_MAX_BRANCHES];
+	uint16_t branch_of[PL_MODEL_MAX_BRANCHES];
+	unsigned nb_branches;
 	/* Pre-filters: models allowed per IP protocol, family, mode. */
 	uint32_t by_proto[256];
 	uint32_t by_ether[2]; /* [0] IPv4, [1] IPv6 */
@@ -222,7 +229,7 @@ bool pl_rexpr_eval(const struct pl_rexpr *e, const uint8_t *p, size_t len,
 char *pl_java_to_pcre2(const char *src, size_t **map, char *why,
 		       size_t whylen);
 /* regex_prefix.c */
-#define PL_REGEX_PREFIX_MAX 8 /* leading offsets whose bytes are analysed */
+#define PL_REGEX_PREFIX_MAX 16 /* leading offsets whose bytes are analysed */
 #define PL_REGEX_LEN_MAX PL_ANCH_MAX_END /* match lengths told apart */
 
 /** What every match of an anchored regex looks like, as far as known. */
@@ -243,6 +250,18 @@ struct pl_regex_prefix {
  *   not understood (any payload may match).
  */
 unsigned pl_regex_prefix(const char *pattern, struct pl_regex_prefix *out);
+
+/**
+ * Exact branches of an anchored regex (each exact, as pl_regex_prefix
+ * says): its top-level alternatives, and in each, every alternative group
+ * outside repetitions replaced by each of its alternatives, as far as
+ * LEAVES_MAX patterns; those that differ at one offset are merged. Every
+ * payload a branch matches, the regex matches; a payload none matches may
+ * still match the regex. Not for patterns with back-references.
+ * @return the branches written to out, at most max (0: none).
+ */
+unsigned pl_regex_branches(const char *pattern, struct pl_regex_prefix *out,
+			   unsigned max);
 
 /* anchored.c */
 /**

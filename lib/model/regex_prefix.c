@@ -16,6 +16,7 @@
  */
 #include <ctype.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model-internal.h"
@@ -680,12 +681,215 @@ pl_regex_prefix(const char *pattern, struct pl_regex_prefix *out)
 	unsigned n = lowest(&end);
 	out->n = n < K ? n : K;
 	memcpy(out->sets, a.pos, out->n * sizeof(out->sets[0]));
+	bool decided = alternatives == 1 && !a.inexact &&
+		       a.constrained_end <= out->n;
 	/* One alternative ending with \z: its lengths are the payload's. */
 	if (alternatives == 1 && ends_with_z(pattern)) {
 		out->end_anchored = true;
 		memcpy(out->lengths.w, end.w, sizeof(end.w));
-		out->exact = !a.inexact && !has(&end, LMAX) &&
-			     a.constrained_end <= out->n;
+		out->exact = decided && !has(&end, LMAX);
+	} else if (decided && n <= K) {
+		/* Without \z the shortest match is enough: every payload at
+		 * least that long whose bytes are in the sets matches. */
+		for (unsigned l = n; l <= LMAX; l++)
+			out->lengths.w[l / 64] |= 1ULL << (l % 64);
+		out->exact = true;
 	}
 	return out->n;
+}
+
+/* Splitting into exact branches (pl_regex_branches). */
+
+#define LEAVES_MAX 256 /* patterns analysed, at most */
+
+struct branches {
+	struct pl_regex_prefix *out;
+	unsigned n, max, leaves;
+};
+
+/* Whether the sets of x and y differ at one offset at most: @return it,
+ * or -1 if they differ at more (K if at none). */
+static int
+one_difference(const struct pl_regex_prefix *x, const struct pl_regex_prefix *y)
+{
+	int at = K;
+	for (unsigned o = 0; o < x->n; o++)
+		if (memcmp(&x->sets[o], &y->sets[o], sizeof(x->sets[o]))) {
+			if (at != K)
+				return -1;
+			at = (int)o;
+		}
+	return at;
+}
+
+/* Keep an exact branch, merged into one that differs from it at one
+ * offset: their union is then the product of the sets, still exact. */
+static void
+keep(struct branches *b, const struct pl_regex_prefix *rp)
+{
+	for (unsigned i = 0; i < b->n; i++) {
+		struct pl_regex_prefix *x = &b->out[i];
+		int at;
+		if (x->n != rp->n || x->end_anchored != rp->end_anchored ||
+		    memcmp(&x->lengths, &rp->lengths, sizeof(x->lengths)) ||
+		    (at = one_difference(x, rp)) < 0)
+			continue;
+		if (at < K)
+			for (int w = 0; w < 4; w++)
+				x->sets[at].w[w] |= rp->sets[at].w[w];
+		return;
+	}
+	if (b->n < b->max)
+		b->out[b->n++] = *rp;
+}
+
+/* Where the group opening at p[0] ('(') ends (its ')'), and where its
+ * content starts; @return false for a group that is not a plain or
+ * non-capturing one, or does not end. */
+static bool
+plain_group(const char *p, size_t *content, size_t *close)
+{
+	*content = p[1] == '?' ? (p[2] == ':' ? 3 : 0) : 1;
+	if (*content == 0)
+		return false;
+	size_t e = skip_group(p + *content);
+	if (e == (size_t)-1 || p[*content + e] != ')')
+		return false;
+	*close = *content + e;
+	return true;
+}
+
+/* The offset of the first '|' of p[0..n) outside groups and classes, or
+ * n. */
+static size_t
+top_bar(const char *p, size_t n)
+{
+	int depth = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\\' && i + 1 < n) {
+			i++;
+		} else if (p[i] == '[') {
+			size_t k = skip_bracket(p + i);
+			if (k == 0)
+				return n;
+			i += k - 1;
+		} else if (p[i] == '(') {
+			depth++;
+		} else if (p[i] == ')') {
+			depth--;
+		} else if (p[i] == '|' && depth == 0) {
+			return i;
+		}
+	}
+	return n;
+}
+
+static void expand(struct branches *b, const char *p);
+
+/* p with its alternative group p[at..close] replaced by each of its
+ * alternatives in turn. */
+static void
+each_alternative(struct branches *b, const char *p, size_t at, size_t content,
+		 size_t close)
+{
+	size_t len = strlen(p);
+	char *q = malloc(len + 4);
+	if (q == NULL)
+		return;
+	const char *c = p + at + content, *end = p + at + close;
+	for (;;) {
+		size_t n = top_bar(c, (size_t)(end - c));
+		/* A non-capturing group keeps the alternative's precedence. */
+		memcpy(q, p, at);
+		memcpy(q + at, "(?:", 3);
+		memcpy(q + at + 3, c, n);
+		strcpy(q + at + 3 + n, end);
+		expand(b, q);
+		if (c + n == end)
+			break;
+		c += n + 1;
+	}
+	free(q);
+}
+
+/* The first alternative group of p's sequence (not quantified, not in a
+ * quantified group) expanded, or p analysed if it has none. */
+static void
+expand(struct branches *b, const char *p)
+{
+	size_t i = 1; /* after the ^ */
+	if (b->leaves >= LEAVES_MAX)
+		return;
+	while (p[i]) {
+		if (p[i] == '\\' && p[i + 1]) {
+			i += 2;
+			continue;
+		}
+		if (p[i] == '[') {
+			size_t k = skip_bracket(p + i);
+			if (k == 0)
+				return;
+			i += k;
+			continue;
+		}
+		size_t content, close;
+		if (p[i] != '(') {
+			i++;
+			continue;
+		}
+		if (!plain_group(p + i, &content, &close)) {
+			/* A look-around, a named or flag group: as it is (a
+			 * negative look-ahead's alternatives are not subsets). */
+			size_t e = skip_group(p + i + 1);
+			if (e == (size_t)-1 || p[i + 1 + e] != ')')
+				return;
+			i += e + 2;
+			continue;
+		}
+		bool quantified = strchr("*+?{", p[i + close + 1]) != NULL &&
+				  p[i + close + 1] != '\0';
+		if (quantified) {
+			i += close + 1;
+		} else if (top_bar(p + i + content, close - content) <
+			   close - content) {
+			each_alternative(b, p, i, content, close);
+			return;
+		} else {
+			i += content; /* into a group without alternatives */
+		}
+	}
+	b->leaves++;
+	struct pl_regex_prefix rp;
+	if (pl_regex_prefix(p, &rp) && rp.exact)
+		keep(b, &rp);
+}
+
+unsigned
+pl_regex_branches(const char *pattern, struct pl_regex_prefix *out,
+		  unsigned max)
+{
+	struct branches b = {.out = out, .max = max};
+	size_t len = strlen(pattern);
+	/* Replacing a capturing group would renumber the others. */
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (pattern[i] == '\\' &&
+		    (isdigit((unsigned char)pattern[i + 1]) ||
+		     pattern[i + 1] == 'k'))
+			return 0;
+		if (pattern[i] == '\\')
+			i++;
+	}
+	char *alt = malloc(len + 1);
+	if (alt == NULL)
+		return 0;
+	for (size_t at = 0; at < len;) {
+		size_t n = top_bar(pattern + at, len - at);
+		memcpy(alt, pattern + at, n);
+		alt[n] = '\0';
+		if (alt[0] == '^')
+			expand(&b, alt);
+		at += n + 1;
+	}
+	free(alt);
+	return b.n;
 }

@@ -137,18 +137,20 @@ Test(regex_prefix, lengths_of_end_anchored_patterns)
 
 Test(regex_prefix, exact_only_when_sets_and_lengths_decide)
 {
-	/* Byte sets at fixed offsets, "any byte" elsewhere, and \z. */
+	/* Byte sets at fixed offsets, "any byte" elsewhere, and \z or a
+	 * shortest match. */
 	const char *exact[] = {
 		"^a[\\s\\S]{3}\\z", "^(?i:ab)[^x]\\z", "^(?:ab){2}\\z",
-		"^a[bc]\\z",
+		"^a[bc]\\z", "^ab", "^ab[\\s\\S]*",
 		"^[\\x09\\x0b][\\x00-\\x10][\\s\\S]{46}(?:[\\s\\S]{20}|[\\s\\S]{24})?\\z"};
 	/* Java's `.` is not any byte; alternatives of constrained bytes or a
 	 * variable count of them are more than their sets per offset; a set
-	 * past the window is not checked; "256 or more" is not a length. */
+	 * past the window is not checked; "256 or more" is not a length (a
+	 * shortest match without \z is). */
 	const char *not_exact[] = {
 		"^a.\\z",	    "^(ab|cd)\\z",	   "^a?b\\z",
-		"^xa?[\\s\\S]{3}\\z", "^(?:[\\s\\S]|a)b\\z", "^a[\\s\\S]{8}b\\z",
-		"^ab[\\s\\S]*\\z",  "^a(?=b)[\\s\\S]\\z",  "^ab",
+		"^xa?[\\s\\S]{3}\\z", "^(?:[\\s\\S]|a)b\\z", "^a[\\s\\S]{16}b\\z",
+		"^ab[\\s\\S]*\\z",  "^a(?=b)[\\s\\S]\\z",  "^a[\\s\\S]{16}b",
 		"^a\\b[\\s\\S]\\z", "^a[[:alpha:]]\\z", "^a\\pL\\z",
 		"^(?i:[^a])\\z",  "^(?i)[^a]b\\z",   "^a{0}b\\z"};
 	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
@@ -395,7 +397,7 @@ Test(anchored, published_models_same_as_each_matcher_alone, .timeout = 60)
  * an exact prefix lets through only what Hyperscan matches. */
 static void
 prefixes_sound(const char *dir, unsigned min_hits, unsigned *with_prefix,
-	       unsigned *exact)
+	       unsigned *exact, unsigned *branch_hits)
 {
 	struct pl_model_set *s = load(dir);
 	struct pl_model_scratch *sc = pl_model_scratch_alloc(s);
@@ -403,6 +405,7 @@ prefixes_sound(const char *dir, unsigned min_hits, unsigned *with_prefix,
 	memset(&c, 0, sizeof(c));
 	build_corpus(&c);
 	unsigned hits = 0;
+	*branch_hits = 0;
 	for (unsigned i = 0; i < c.n; i++) {
 		struct pl_model_bits bits = {{0}};
 		cr_assert_eq(hs_scan(s->db, (const char *)c.p[i], c.len[i], 0,
@@ -431,6 +434,19 @@ prefixes_sound(const char *dir, unsigned min_hits, unsigned *with_prefix,
 				  "%s: matcher %u matched %u bytes, not among "
 				  "its lengths", dir, m, c.len[i]);
 		}
+		/* A branch's match is its regex's. */
+		uint32_t l = c.len[i] < PL_REGEX_LEN_MAX ? c.len[i] : PL_REGEX_LEN_MAX;
+		for (unsigned k = 0; k < s->nb_branches; k++) {
+			const struct pl_matcher *b = &s->branches[k];
+			unsigned m = s->branch_of[k];
+			if (!pl_bytes_match(&b->bytes, c.p[i], c.len[i]) ||
+			    !(b->lengths.w[l / 64] >> (l % 64) & 1))
+				continue;
+			(*branch_hits)++;
+			cr_assert(bits.w[m >> 6] >> (m & 63) & 1,
+				  "%s: branch %u of matcher %u matches payload "
+				  "%u, which Hyperscan does not", dir, k, m, i);
+		}
 	}
 	*with_prefix = *exact = 0;
 	for (unsigned m = 0; m < s->nb_matchers; m++) {
@@ -446,16 +462,62 @@ prefixes_sound(const char *dir, unsigned min_hits, unsigned *with_prefix,
 
 Test(regex_prefix, never_rules_out_what_hyperscan_matches, .timeout = 60)
 {
-	unsigned own, published, exact;
-	prefixes_sound(PL_MODELS_DIR, 50, &own, &exact);
+	unsigned own, published, exact, branch_hits;
+	prefixes_sound(PL_MODELS_DIR, 50, &own, &exact, &branch_hits);
 	/* All five of the project's regexes (HTTP's two, NTP's two, SSDP's
-	 * response) are anchored and understood; NTP's are exact. */
+	 * response) are anchored and understood; NTP's are exact, and HTTP's
+	 * have exact branches that the crafted requests and responses hit. */
 	cr_assert_eq(own, 5);
 	cr_assert_eq(exact, 2);
+	cr_assert_gt(branch_hits, 50);
 	/* Of theirs, the two SSDP ones (HTTP's is not anchored). */
-	prefixes_sound(PL_SHARED_DIR "/protoiot/models", 3, &published, &exact);
+	prefixes_sound(PL_SHARED_DIR "/protoiot/models", 3, &published, &exact,
+		       &branch_hits);
 	cr_assert_eq(published, 2);
 	cr_assert_eq(exact, 0);
+}
+
+/* Branch i of rp is n bytes long, with the bytes of sets[o] at offset o. */
+static void
+expect_branch(const char *re, const struct pl_regex_prefix *rp, unsigned n,
+	      const char *const *sets)
+{
+	cr_assert(rp->exact, "%s", re);
+	cr_assert_eq(rp->n, n, "%s: %u bytes, not %u", re, rp->n, n);
+	for (unsigned o = 0; o < n; o++)
+		expect_at(re, rp, o, sets[o]);
+}
+
+Test(regex_prefix, exact_branches)
+{
+	static struct pl_regex_prefix b[8];
+	/* Each method with "/" or "*" (merged: they differ at one offset);
+	 * the absolute form is not exact. */
+	const char *req = "^(GET|HEAD) (/|\\*|[a-z]+://)";
+	cr_assert_eq(pl_regex_branches(req, b, 8), 2);
+	expect_branch(req, &b[0], 5, (const char *[]){"G", "E", "T", " ", "/*"});
+	expect_branch(req, &b[1], 6,
+		      (const char *[]){"H", "E", "A", "D", " ", "/*"});
+	/* Lengths differ: not merged. */
+	const char *resp = "^HTTP/1\\.[01] [0-9]{3}( |\\r\\n)";
+	cr_assert_eq(pl_regex_branches(resp, b, 8), 2);
+	cr_assert_eq(b[0].n, 13);
+	cr_assert_eq(b[1].n, 14);
+	expect_at(resp, &b[1], 12, "\r");
+	/* Top-level alternatives, and a group inside a plain one. */
+	const char *two = "^(?:(a|b)c)d|^e";
+	cr_assert_eq(pl_regex_branches(two, b, 8), 2);
+	expect_branch(two, &b[0], 3, (const char *[]){"ab", "c", "d"});
+	expect_branch(two, &b[1], 1, (const char *[]){"e"});
+	/* At most max. */
+	cr_assert_eq(pl_regex_branches("^(a|bc|def)", b, 2), 2);
+	/* None: a back-reference, a repeated group, alternatives under a
+	 * negative look-ahead (its branches are not subsets), nothing
+	 * exact. */
+	const char *none[] = {"^(a|b)\\1", "^(a|bc)*d", "^x(?!(a|b))",
+			      "^(a|b).", "(a|b)"};
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+		cr_assert_eq(pl_regex_branches(none[i], b, 8), 0, "%s", none[i]);
 }
 
 Test(anchored, ntp_decided_without_a_scan)
@@ -487,6 +549,38 @@ Test(anchored, ntp_decided_without_a_scan)
 	static const uint8_t tls[] = {0x16, 0x03, 0x01, 0x00, 0x31, 0x01, 0x00, 0x00};
 	cr_assert_eq(pl_anchored_match(&s->anch, slots, tls, sizeof(tls)) &
 		     s->anch.regex, 0);
+	pl_model_scratch_free(sc);
+	pl_model_set_free(s);
+}
+
+/* HTTP's first branches (GET, and both forms of a status line) are in
+ * the automaton: such payloads are HTTP without a scan, while a request
+ * line of another form still needs one. */
+Test(anchored, http_decided_by_its_branches)
+{
+	struct pl_model_set *s = load(PL_MODELS_DIR);
+	struct pl_model_scratch *sc = pl_model_scratch_alloc(s);
+	uint32_t http = 1U << model_index(s, "http");
+	uint32_t cand = pl_model_candidates(s, 0x0800, 6, PL_MODE_UNICAST);
+	static const char get[] = "GET /index.html HTTP/1.1\r\nHost: a\r\n\r\n",
+			  ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+			  proxy[] = "GET http://a/ HTTP/1.1\r\n\r\n";
+	uint32_t req, resp;
+	hs_database_t *db = s->db;
+	s->db = NULL;
+	cr_assert_eq(pl_model_inspect(s, sc, cand, (const uint8_t *)get,
+				      sizeof(get) - 1, &req, &resp), 0);
+	cr_assert_eq(req & http, http);
+	cr_assert_eq(pl_model_inspect(s, sc, cand, (const uint8_t *)ok,
+				      sizeof(ok) - 1, &req, &resp), 0);
+	cr_assert_eq(resp & http, http);
+	cr_assert_eq(pl_model_inspect(s, sc, cand, (const uint8_t *)proxy,
+				      sizeof(proxy) - 1, &req, &resp), 0);
+	cr_assert_eq(req & http, 0);
+	s->db = db;
+	cr_assert_eq(pl_model_inspect(s, sc, cand, (const uint8_t *)proxy,
+				      sizeof(proxy) - 1, &req, &resp), 0);
+	cr_assert_eq(req & http, http);
 	pl_model_scratch_free(sc);
 	pl_model_set_free(s);
 }
