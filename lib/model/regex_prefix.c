@@ -462,7 +462,11 @@ atom(struct analysis *a, const char *p, offsets_t in, bool ci,
 				*out = anything(a, &in);
 				return e ? (size_t)(e - p) + 2 : strlen(p);
 			} else if (c == 'p' || c == 'P') {
-				const char *e = p[2] == '{' ? strchr(p, '}') : p + 2;
+				/* \pL, \p{Name}; a bare \p at the end is not
+				 * one. */
+				const char *e = p[2] == '{' ? strchr(p, '}')
+					      : p[2]	    ? p + 2
+							    : NULL;
 				if (e == NULL)
 					goto fail;
 				fill(&s);

@@ -104,7 +104,8 @@ Test(regex_prefix, repetitions_widen_the_offsets)
 Test(regex_prefix, unanchored_or_not_understood_gives_nothing)
 {
 	const char *none[] = {"GET", "A|^B", "^A|B", "^(?x)a", "^(?m)a",
-			      "^(A|B", "^a)", "^", "^*a", "^a{x}", "^.*"};
+			      "^(A|B", "^a)", "^", "^*a", "^a{x}", "^.*",
+			      "^a\\p", "^a\\p{L"};
 	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
 		cr_assert_eq(prefix_of(none[i]).n, 0, "%s", none[i]);
 	/* Each top-level alternative anchored: the union. */
