@@ -267,7 +267,6 @@ regex_prefix(struct pl_model_set *set, unsigned i, const char *src)
 {
 	struct pl_matcher *mt = &set->matchers[i];
 	struct pl_regex_prefix whole;
-	memset(&mt->bytes, 0, sizeof(mt->bytes));
 	if (pl_regex_prefix(src, &whole) == 0)
 		return 0;
 	if (prefix_pattern(&whole, mt) != 0)
