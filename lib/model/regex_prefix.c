@@ -704,11 +704,13 @@ pl_regex_prefix(const char *pattern, struct pl_regex_prefix *out)
 
 /* Splitting into exact branches (pl_regex_branches). */
 
-#define LEAVES_MAX 256 /* patterns analysed, at most */
+#define VISITS_MAX 1024 /* patterns looked at (expanded or analysed) */
+#define DEPTH_MAX 16   /* groups expanded in one pattern: each level holds
+			* a copy of it */
 
 struct branches {
 	struct pl_regex_prefix *out;
-	unsigned n, max, leaves;
+	unsigned n, max, visits, depth;
 };
 
 /* Whether the sets of x and y differ at one offset at most: @return it,
@@ -822,7 +824,7 @@ static void
 expand(struct branches *b, const char *p)
 {
 	size_t i = 1; /* after the ^ */
-	if (b->leaves >= LEAVES_MAX)
+	if (++b->visits > VISITS_MAX)
 		return;
 	while (p[i]) {
 		if (p[i] == '\\' && p[i + 1]) {
@@ -856,13 +858,16 @@ expand(struct branches *b, const char *p)
 			i += close + 1;
 		} else if (top_bar(p + i + content, close - content) <
 			   close - content) {
-			each_alternative(b, p, i, content, close);
+			if (b->depth < DEPTH_MAX) {
+				b->depth++;
+				each_alternative(b, p, i, content, close);
+				b->depth--;
+			}
 			return;
 		} else {
 			i += content; /* into a group without alternatives */
 		}
 	}
-	b->leaves++;
 	struct pl_regex_prefix rp;
 	if (pl_regex_prefix(p, &rp) && rp.exact)
 		keep(b, &rp);

@@ -489,7 +489,7 @@ expect_branch(const char *re, const struct pl_regex_prefix *rp, unsigned n,
 		expect_at(re, rp, o, sets[o]);
 }
 
-Test(regex_prefix, exact_branches)
+Test(regex_prefix, exact_branches, .timeout = 10)
 {
 	static struct pl_regex_prefix b[8];
 	/* Each method with "/" or "*" (merged: they differ at one offset);
@@ -510,8 +510,21 @@ Test(regex_prefix, exact_branches)
 	cr_assert_eq(pl_regex_branches(two, b, 8), 2);
 	expect_branch(two, &b[0], 3, (const char *[]){"ab", "c", "d"});
 	expect_branch(two, &b[1], 1, (const char *[]){"e"});
-	/* At most max. */
+	/* At most max; no more than 16 groups deep (the 17th group's
+	 * alternatives would be the only way to an exact branch). */
 	cr_assert_eq(pl_regex_branches("^(a|bc|def)", b, 2), 2);
+	char deep[200] = "^";
+	for (int g = 0; g < 16; g++)
+		strcat(deep, "(a|a)");
+	cr_assert_eq(pl_regex_branches(deep, b, 8), 1);
+	strcat(deep, "(a|bc)");
+	cr_assert_eq(pl_regex_branches(deep, b, 8), 0);
+	/* Nor does a pattern of many wide groups take long: it stops after
+	 * 1024 patterns (the test's timeout says it did). */
+	char wide[2048] = "^";
+	for (int g = 0; g < 20; g++)
+		strcat(wide, "(a|b|c|d|e|f|g|h|i|j|k|l|m|n|o|p|q|r|s|t)");
+	cr_assert_eq(pl_regex_branches(wide, b, 8), 0);
 	/* None: a back-reference, a repeated group, alternatives under a
 	 * negative look-ahead (its branches are not subsets), nothing
 	 * exact. */
