@@ -180,7 +180,7 @@ pl_anchored_build(struct pl_model_set *s)
 {
 	struct pl_anchored *a = &s->anch;
 	struct slots sl = {.n = 0};
-	unsigned n = 0;
+	unsigned n = 0, rank = 0;
 	sl.marked = calloc(PL_ANCH_MAX_END, sizeof(*sl.marked));
 	if (sl.marked == NULL)
 		return -ENOMEM;
@@ -208,23 +208,28 @@ pl_anchored_build(struct pl_model_set *s)
 	/* Branches last: they only spare scans, and take the room that is
 	 * left, the first branch of every regex before the second of any
 	 * (a regex's alternatives come most common first, as HTTP's GET). */
-	for (unsigned rank = 0; rank < s->nb_branches; rank++)
-		for (unsigned k = rank; k < s->nb_branches; k++) {
+	for (bool more = true; more;) {
+		more = false;
+		/* r: the branch's place among its regex's (they are stored
+		 * together); rank: the place taken this round. */
+		for (unsigned k = 0, r = 0; k < s->nb_branches; k++, r++) {
 			const struct pl_matcher *mt = &s->branches[k];
 			unsigned i = s->branch_of[k], j;
-			if (s->branch_of[k - rank] != i ||
-			    (k > rank && s->branch_of[k - rank - 1] == i) ||
-			    (j = slot_of(&sl, mt)) == PL_ANCH_SLOTS)
+			if (k > 0 && s->branch_of[k - 1] != i)
+				r = 0;
+			if (r != rank)
+				continue;
+			more = true;
+			if ((j = slot_of(&sl, mt)) == PL_ANCH_SLOTS)
 				continue;
 			a->model_slots[mt->model] |= 1U << j;
 			a->slot_bits[j].w[i >> 6] |= 1ULL << (i & 63);
 			a->slot_hits[j] |= 1U << mt->model;
 		}
-	unsigned nb_slots = sl.n, nb_offsets = sl.nb_offsets;
-	uint32_t max_end = sl.max_end;
-	const struct pl_bytes_pattern *const *slot = sl.p;
-	a->all = nb_slots == PL_ANCH_SLOTS ? UINT32_MAX : (1U << nb_slots) - 1;
-	for (unsigned j = 0; j < nb_slots; j++) {
+		rank++;
+	}
+	a->all = sl.n == PL_ANCH_SLOTS ? UINT32_MAX : (1U << sl.n) - 1;
+	for (unsigned j = 0; j < sl.n; j++) {
 		for (uint32_t len = 0; len < PL_ANCH_MAX_END; len++)
 			if (fits_len(sl.mt[j], len))
 				a->fits[len] |= 1U << j;
@@ -232,7 +237,7 @@ pl_anchored_build(struct pl_model_set *s)
 			a->fits_long |= 1U << j;
 	}
 
-	uint32_t (*tables)[256] = malloc((nb_offsets ? nb_offsets : 1) *
+	uint32_t (*tables)[256] = malloc((sl.nb_offsets ? sl.nb_offsets : 1) *
 					 sizeof(tables[0]));
 	struct rank order[PL_ANCH_MAX_STEPS];
 	unsigned nb = 0;
@@ -240,10 +245,10 @@ pl_anchored_build(struct pl_model_set *s)
 		free(sl.marked);
 		return -ENOMEM;
 	}
-	for (uint32_t off = 0; off < max_end; off++) {
+	for (uint32_t off = 0; off < sl.max_end; off++) {
 		if (!sl.marked[off])
 			continue;
-		build_table(tables[nb], off, a->all, slot, nb_slots);
+		build_table(tables[nb], off, a->all, sl.p, sl.n);
 		unsigned rejected = 0;
 		for (unsigned b = 0; b < 256; b++)
 			rejected += (unsigned)__builtin_popcount(a->all &
@@ -252,7 +257,7 @@ pl_anchored_build(struct pl_model_set *s)
 		nb++;
 	}
 	free(sl.marked);
-	int rc = lay_out(a, order, nb, slot, nb_slots);
+	int rc = lay_out(a, order, nb, sl.p, sl.n);
 	free(tables);
 	if (rc)
 		return rc;

@@ -256,9 +256,9 @@ unsigned pl_regex_prefix(const char *pattern, struct pl_regex_prefix *out);
  * says): its top-level alternatives, and in each, every alternative group
  * outside repetitions replaced by each of its alternatives (as far as 16
  * groups deep and 1024 patterns); those that differ at one offset are
- * merged. Every
- * payload a branch matches, the regex matches; a payload none matches may
- * still match the regex. Not for patterns with back-references.
+ * merged. Every payload a branch matches, the regex matches; a payload
+ * none matches may still match the regex. Not for patterns with
+ * back-references.
  * @return the branches written to out, at most max (0: none).
  */
 unsigned pl_regex_branches(const char *pattern, struct pl_regex_prefix *out,

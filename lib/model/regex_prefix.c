@@ -852,8 +852,8 @@ expand(struct branches *b, const char *p)
 			i += e + 2;
 			continue;
 		}
-		bool quantified = strchr("*+?{", p[i + close + 1]) != NULL &&
-				  p[i + close + 1] != '\0';
+		char after = p[i + close + 1];
+		bool quantified = after && strchr("*+?{", after);
 		if (quantified) {
 			i += close + 1;
 		} else if (top_bar(p + i + content, close - content) <
