@@ -204,8 +204,8 @@ pl_model_inspect(const struct pl_model_set *s, struct pl_model_scratch *sc,
 	return rc;
 }
 
-/* The first steps: as far as the DHCP cookie (the 24th step with the
- * project's models). */
+/* The first steps: as far as the DHCP cookie (steps 6 to 9 with the
+ * project's models) and the offsets after it. */
 #define REACH_STEPS (6 * PL_ANCH_GROUP)
 
 uint32_t

@@ -610,6 +610,51 @@ Test(anchored, reach_covers_the_first_steps)
 	pl_model_set_free(s);
 }
 
+/* Groups of steps pl_anchored_match walks for p: its loop, counted. */
+static unsigned
+groups_walked(const struct pl_anchored *a, uint32_t slots, const uint8_t *p,
+	      uint32_t len)
+{
+	uint32_t alive = slots & (len < PL_ANCH_MAX_END ? a->fits[len]
+						       : a->fits_long);
+	unsigned g = 0;
+	for (const struct pl_anch_step *st = a->steps; alive & st->pending;
+	     st += PL_ANCH_GROUP, g++)
+		for (unsigned k = 0; k < PL_ANCH_GROUP; k++)
+			alive &= a->table[st[k].table]
+					 [p[st[k].off < len ? st[k].off : 0]];
+	return g;
+}
+
+/* A payload walks the automaton until the last offset of the patterns
+ * it matches: a DHCP message is not walked through DNS's NetBIOS name
+ * (offsets 12..45) to its cookie at 236. Laid out most selective first,
+ * a discover walked 7 groups; now 3. A DNS query walked 3 and an NTP
+ * packet 3. */
+Test(anchored, short_patterns_are_not_walked_through_long_ones)
+{
+	struct pl_model_set *s = load(PL_MODELS_DIR);
+	const struct pl_anchored *a = &s->anch;
+	uint32_t udp = 0;
+	for (unsigned m = 0; m < s->nb_models; m++)
+		if (pl_model_candidates(s, 0x0800, 17, PL_MODE_BROADCAST) >> m & 1)
+			udp |= a->model_slots[m];
+	uint32_t dhcp = a->model_slots[model_index(s, "dhcp")];
+	static uint8_t b[300];
+	b[0] = 1, b[1] = 1, b[2] = 6;
+	b[236] = 0x63, b[237] = 0x82, b[238] = 0x53, b[239] = 0x63;
+	cr_assert_neq(pl_anchored_match(a, udp, b, sizeof(b)) & dhcp, 0);
+	cr_assert_leq(groups_walked(a, udp, b, sizeof(b)), 3);
+	/* A DNS query and an NTP client packet: shortest first costs the
+	 * query a group. */
+	static const uint8_t q[] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0,
+				    0, 0, 1, 'a', 0, 0, 1, 0, 1};
+	cr_assert_leq(groups_walked(a, udp, q, sizeof(q)), 4);
+	static uint8_t ntp[48] = {0x23};
+	cr_assert_leq(groups_walked(a, udp, ntp, sizeof(ntp)), 3);
+	pl_model_set_free(s);
+}
+
 /* ---- Truth tables ---- */
 
 static int
