@@ -174,10 +174,7 @@ lay_out(struct pl_anchored *a, struct rank *order, unsigned n,
 	for (unsigned k = n; k-- > 0;) {
 		uint32_t off = a->steps[k].off;
 		for (unsigned j = 0; j < nb_slots; j++) {
-			const struct pl_bytes_pattern *p = slot[j];
-			if (off >= (uint32_t)p->index &&
-			    off < (uint32_t)p->index + p->len &&
-			    !pl_byteset_full(&p->sets[off - p->index]))
+			if (rejects(slot[j], off))
 				later |= 1U << j;
 		}
 		a->steps[k].pending = later;
