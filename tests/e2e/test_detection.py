@@ -4,7 +4,8 @@
 1. For every ndpi/*.pcap, each flow nDPI labels by content (Confidence: DPI) as TLS,
    HTTP, DNS, NTP, DHCP or SSDP gets the same protocol from our models, and no flow
    nDPI labels by content as another protocol gets one of the six.
-2. Content on odd ports is found, and flagged as not on the standard port.
+2. Content on odd ports is found, and flagged as not on the standard port; RTSP, which
+   looks like HTTP, is not HTTP.
 3. The published ProtoIoT models load unchanged and keep their documented quirks, with
    expected values computed from tshark's dissection of the same traces.
 """
@@ -12,7 +13,7 @@ import glob
 import os
 import re
 
-from common import (Checks, SHARED, TRACES, by_five_tuple, canon, parallel, rel,
+from common import (LAB, Checks, SHARED, TRACES, by_five_tuple, canon, parallel, rel,
                     run_pcap, trace, tshark_fields)
 
 SIX = {"TLS", "HTTP", "DNS", "NTP", "DHCP", "SSDP"}
@@ -194,6 +195,27 @@ def check_published(c):
             pub is not None and not pub, err or str(pub))
 
 
+def check_rtsp(c):
+    """RTSP has HTTP's syntax (RFC 2326), OPTIONS first: real RTSP clients and servers
+    (tests/data/rtsp.pcap) are not HTTP, while an absolute-form request to a proxy is.
+    tshark tells them apart (its RTSP and HTTP dissectors)."""
+    path = os.path.join(os.path.dirname(LAB), "rtsp.pcap")
+    fields = ["tcp.srcport", "tcp.dstport", "ip.src", "ip.dst"]
+    rtsp = {("tcp", canon(a, sp, b, dp))
+            for sp, dp, a, b in tshark_fields(path, fields, "-Y", "rtsp.request")}
+    http = {("tcp", canon(a, sp, b, dp))
+            for sp, dp, a, b in tshark_fields(path, fields, "-Y", "http.request")}
+    ours, err = our_protocols(path)
+    c.check("rtsp.pcap: tshark sees 3 RTSP connections and 1 HTTP one",
+            len(rtsp) == 3 and len(http) == 1 and not rtsp & http, "%s %s" % (rtsp, http))
+    c.check("rtsp.pcap: no RTSP connection gets one of the six protocols",
+            ours is not None and not any(k in ours for k in rtsp),
+            err or str([(k, ours[k]["proto"]) for k in rtsp if k in ours]))
+    c.check("rtsp.pcap: the absolute-form request through the proxy is HTTP",
+            ours is not None and all(ours.get(k, {}).get("proto") == "http" for k in http),
+            err or str(ours))
+
+
 def check_seventh_model(c):
     """A model file added to a copy of models/ works without recompiling; a flow that
     two models select names the first (load order) and lists the other."""
@@ -228,6 +250,7 @@ def main():
     check_seventh_model(c)
     check_against_ndpi(c)
     check_odd_ports(c)
+    check_rtsp(c)
     check_published(c)
     c.done()
 

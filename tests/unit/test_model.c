@@ -384,7 +384,7 @@ Test(models, tls)
 	pl_model_set_free(s);
 }
 
-Test(models, http_any_status_and_split_request_line)
+Test(models, http_any_status_and_split_request_line_not_rtsp)
 {
 	struct pl_model_set *s = load(PL_MODELS_DIR);
 	uint32_t http = BIT(s, "http");
@@ -393,7 +393,9 @@ Test(models, http_any_status_and_split_request_line)
 				 "GET /very/long/uri/cut/by/the/segm",
 				 "CONNECT example.com:443 HTTP/1.1\r\n",
 				 "OPTIONS * HTTP/1.1\r\n",
-				 "SUBSCRIBE /upnp/event HTTP/1.1\r\n"};
+				 "SUBSCRIBE /upnp/event HTTP/1.1\r\n",
+				 "GET http://example.com/ HTTP/1.1\r\n",
+				 "GET HTTPS://example.com/ HTTP/1.1\r\n"};
 	for (size_t i = 0; i < sizeof(pos_req) / sizeof(pos_req[0]); i++) {
 		struct verdict r = run(s, 6, PL_MODE_UNICAST, pos_req[i], strlen(pos_req[i]));
 		cr_assert(r.req & http, "request %s", pos_req[i]);
@@ -404,9 +406,14 @@ Test(models, http_any_status_and_split_request_line)
 		struct verdict r = run(s, 6, PL_MODE_UNICAST, pos_resp[i], strlen(pos_resp[i]));
 		cr_assert(r.resp & http, "response %s", pos_resp[i]);
 	}
+	/* RTSP (RFC 2326) has HTTP's syntax, OPTIONS included: its targets
+	 * (`*` then RTSP/1.0, rtsp:// URLs) and status line tell it apart. */
 	const char *neg[] = {"GETX / HTTP/1.1\r\n", "HTTP/1.1 600 Nope\r\n",
 			     "xGET / HTTP/1.1\r\n", "SSH-2.0-OpenSSH_9.2\r\n",
-			     "get / HTTP/1.1\r\n"};
+			     "get / HTTP/1.1\r\n", "OPTIONS * RTSP/1.0\r\n",
+			     "OPTIONS rtsp://10.0.0.5:554/live RTSP/1.0\r\n",
+			     "DESCRIBE rtsp://10.0.0.5/live RTSP/1.0\r\n",
+			     "RTSP/1.0 200 OK\r\nCSeq: 1\r\n"};
 	for (size_t i = 0; i < sizeof(neg) / sizeof(neg[0]); i++) {
 		struct verdict r = run(s, 6, PL_MODE_UNICAST, neg[i], strlen(neg[i]));
 		cr_assert_eq((r.req | r.resp) & http, 0, "not HTTP: %s", neg[i]);
