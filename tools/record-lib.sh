@@ -1,4 +1,5 @@
-# Shared by the trace recorders (tools/record-traces.sh, tools/record-privacy-trace.sh):
+# Shared by the trace recorders (tools/record-traces.sh, tools/record-privacy-trace.sh,
+# tools/record-rtsp-trace.sh):
 # two network namespaces joined by a veth pair, servers started in the background and killed
 # by pid, a capture on the server's end, cleanup on every exit. Sourced, never run.
 #

@@ -35,7 +35,10 @@ UA='protolens-viewer/1.0'
 
 # shellcheck source=tools/record-lib.sh
 . "$REPO/tools/record-lib.sh"
-rec_init ip ethtool tcpdump curl ffmpeg ffprobe ss
+rec_init ip ethtool tcpdump curl ss
+# Not in tools/install-deps.sh: ffmpeg brings 88 packages, and only this recorder uses it.
+command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null ||
+  die "needs ffmpeg and ffprobe: apt-get install --no-install-recommends ffmpeg"
 
 # ---------------------------------------------------------------------------------------------
 rec_netns_up                     # one subnet, no routes needed
