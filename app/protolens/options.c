@@ -21,6 +21,7 @@ enum opt_id {
 	OPT_NO_INSPECT, OPT_HEAD_BYTES, OPT_HEAD_BUFFERS, OPT_ATTR_BLOBS,
 	OPT_NO_ATTRS, OPT_UDP_MESSAGES, OPT_MAX_DEVICES, OPT_EXPORT_INTERVAL,
 	OPT_TOP, OPT_OUI_DIR, OPT_CIPHERSUITES, OPT_CIPHER_LEVELS,
+	OPT_IGNORE_VLAN,
 };
 
 struct opt_def {
@@ -50,6 +51,10 @@ static const struct opt_def defs[] = {
 	 "idle timeout of UDP flows (default 60)"},
 	{OPT_OTHER_TIMEOUT, "other-timeout", "SEC", 1, 86400,
 	 "idle timeout of other flows: ICMP, L2 (default 60)"},
+	{OPT_IGNORE_VLAN, "ignore-vlan", NULL, 0, 0,
+	 "key flows without VLAN ids: one flow per 5-tuple however each "
+	 "direction is tagged (taps that tag the two directions of a link "
+	 "differently); records give each side's tag"},
 	{OPT_RING_SIZE, "ring-size", "N", 64, 1U << 20,
 	 "packets each worker's input ring holds (power of two, default "
 	 "65536: 3 ms at 20 Mpps, what a preempted worker needs)"},
@@ -206,6 +211,7 @@ apply(struct pl_options *o, const struct opt_def *d, const char *v,
 	case OPT_ATTR_BLOBS: o->attr_blobs = (uint32_t)x; break;
 	case OPT_UDP_MESSAGES: o->udp_messages = (uint32_t)x; break;
 	case OPT_NO_ATTRS: o->no_attrs = true; break;
+	case OPT_IGNORE_VLAN: o->ignore_vlan = true; break;
 	case OPT_MAX_DEVICES: o->max_devices = (uint32_t)x; break;
 	case OPT_EXPORT_INTERVAL: o->export_interval = (uint32_t)x; break;
 	case OPT_TOP: o->top = (uint32_t)x; break;

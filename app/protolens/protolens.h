@@ -45,6 +45,7 @@ struct pl_options {
 	uint32_t udp_messages; /**< datagrams (ARP packets) dissected per
 				    direction of a flow */
 	bool no_attrs;         /**< no dissectors */
+	bool ignore_vlan;      /**< flows keyed without VLAN ids */
 	uint32_t max_devices;  /**< bound of the device table */
 	uint32_t export_interval; /**< seconds between devices.json, 0: end */
 	uint32_t top;          /**< entries of the report's top lists */
@@ -177,6 +178,10 @@ struct pl_app {
 	enum pl_pkt_link link;    /**< what frames start with */
 	unsigned rx_lcore;
 	volatile bool rx_done;    /**< no more packets will enter the rings */
+	/* Latest timestamp RX spread over two or more workers: trace time
+	 * at the end, which a worker whose last packet came earlier has not
+	 * seen. Written before rx_done. */
+	uint64_t trace_end_us;
 	uint64_t rx_nombuf_at_end;
 	struct pl_lcore_stats rx_stats;
 	struct pl_worker workers[PL_MAX_WORKERS];

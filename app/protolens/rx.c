@@ -82,6 +82,8 @@ pl_rx_decode_burst(struct pl_app *app, struct rte_mbuf **pkts, unsigned n,
 	 * stores, the key's 8-byte words would stall on store forwarding. */
 	for (unsigned i = 0; i < kept; i++) {
 		struct pl_pkt_meta *meta = PL_META(pkts[i]);
+		if (app->opt.ignore_vlan)
+			meta->key.vlan = 0;
 		meta->hash = pl_pkt_key_hash(&meta->key, 0);
 	}
 	return kept;
@@ -167,9 +169,11 @@ pl_rx_main(void *arg)
 			for (unsigned w = 0; w < nw; w++)
 				count[w] = 0;
 			for (unsigned i = 0; i < kept; i++) {
-				unsigned w = pl_pkt_worker_of(
-					PL_META(pkts[i])->hash, nw);
+				const struct pl_pkt_meta *m = PL_META(pkts[i]);
+				unsigned w = pl_pkt_worker_of(m->hash, nw);
 				per_worker[w][count[w]++] = pkts[i];
+				if (m->ts_us > app->trace_end_us)
+					app->trace_end_us = m->ts_us;
 			}
 			for (unsigned w = 0; w < nw; w++)
 				if (count[w])

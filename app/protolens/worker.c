@@ -405,6 +405,11 @@ pl_worker_main(void *arg)
 		st->busy_polls++;
 		st->busy_cycles += rte_get_tsc_cycles() - t0;
 	}
+	/* What was idle by the end of the trace times out as it would have
+	 * with one worker, not at shutdown. */
+	if (app->pipeline && app->ts_offset >= 0 &&
+	    app->trace_end_us > c.now_us)
+		advance_to(&c, app->trace_end_us);
 	ctx_fini(&c);
 	return 0;
 }

@@ -145,8 +145,13 @@ pl_export_flow_json(FILE *f, const struct pl_flow_record *r,
 			transport_name(k, tb, sizeof(tb)), oa, k->port[o], ra,
 			k->port[!o]);
 	}
+	/* Flows keyed without VLANs give each side's tag instead. */
 	if (k->vlan)
 		fprintf(f, ",\"vlan\":%u", k->vlan);
+	if (!k->vlan && r->vlan[0])
+		fprintf(f, ",\"orig_vlan\":%u", r->vlan[0]);
+	if (!k->vlan && r->vlan[1])
+		fprintf(f, ",\"resp_vlan\":%u", r->vlan[1]);
 	if (r->app && models)
 		write_detection(f, r, models);
 	uint64_t dur = r->last_us - r->first_us;

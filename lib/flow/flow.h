@@ -69,6 +69,7 @@ struct pl_flow {
 	 * count of datagrams or ARP packets dissected (UDP, L2). */
 	uint8_t head_step[2];
 	uint16_t head[2];
+	uint16_t vlan[2];    /**< VLAN id of each key side's last packet */
 };
 
 /** Where a flow direction is in attribute extraction. */
@@ -98,6 +99,7 @@ struct pl_flow_record {
 	uint8_t pkt_flags;
 	uint8_t worker;
 	uint8_t head_lost[2]; /**< [0]: originator's head had no buffer */
+	uint16_t vlan[2];    /**< [0]: VLAN id of the originator's packets */
 };
 
 /** Fill a record from a flow and its key. */
@@ -191,6 +193,7 @@ pl_flow_update(struct pl_flow *f, const struct pl_pkt_meta *m)
 		f->syn_next16[d] = (uint16_t)(m->tcp_seq + 1);
 	f->pkt_flags |= m->flags;
 	memcpy(f->mac[d], m->src_mac, 6);
+	f->vlan[d] = m->vlan;
 	/* Until the other side speaks, its MAC is this packet's destination. */
 	if (f->pkts[!d] == 0)
 		memcpy(f->mac[!d], m->dst_mac, 6);

@@ -229,6 +229,8 @@ pl_flow_record_fill(struct pl_flow_record *r, const struct pl_flow_key *k,
 	r->seq = f->seq;
 	memcpy(r->mac[0], f->mac[o], 6);
 	memcpy(r->mac[1], f->mac[p], 6);
+	r->vlan[0] = f->vlan[o];
+	r->vlan[1] = f->vlan[p];
 	r->tcp_flags[0] = f->tcp_flags[o];
 	r->tcp_flags[1] = f->tcp_flags[p];
 	r->orig_side = (uint8_t)o;

@@ -408,7 +408,7 @@ pl_pkt_decode(const uint8_t *data, uint32_t cap_len, uint32_t wire_len,
 			return PL_PKT_VLAN_TRUNCATED;
 		if (m->nb_vlan == MAX_VLAN_TAGS)
 			break;
-		m->key.vlan = rd16(data + off + 2) & 0x0fff;
+		m->key.vlan = m->vlan = rd16(data + off + 2) & 0x0fff;
 		m->nb_vlan++;
 		off += VLAN_HLEN;
 		type = rd16(data + off);

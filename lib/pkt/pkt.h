@@ -112,6 +112,9 @@ struct pl_pkt_meta {
 	 * core; zero unless the link is Ethernet. */
 	uint8_t src_mac[6];
 	uint8_t dst_mac[6];
+	/** Innermost VLAN id, 0 if untagged: key.vlan too, unless the
+	 * receiver keys flows without VLANs. */
+	uint16_t vlan;
 	/** The frame as given to pl_pkt_decode, which the offsets count from:
 	 * a reader on another core need not touch the buffer's header. */
 	const uint8_t *frame;

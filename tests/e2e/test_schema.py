@@ -481,6 +481,8 @@ def main():
 
     runs = [(t, ()) for t in common.all_traces()]
     runs += [(t, ("--models", MODELS)) for t in common.all_traces()]
+    # orig_vlan and resp_vlan: the smart-lock traces tag one direction only.
+    runs += [(t, ("--ignore-vlan",)) for t in common.all_traces() if "iot-smart-locks" in t]
 
     def one(item):
         trace, extra = item
@@ -490,7 +492,8 @@ def main():
     for (trace, extra), (counts, problems, out) in zip(runs, common.parallel(one, runs)):
         if trace == common.LAB and not extra:
             lab_out = out
-        name = "%s%s" % (common.rel(trace), " (published models)" if extra else "")
+        name = "%s%s" % (common.rel(trace), " (published models)" if "--models" in extra
+                         else " (%s)" % " ".join(extra) if extra else "")
         detail = "; ".join(problems[:MAX_SHOWN])
         if len(problems) > MAX_SHOWN:
             detail += "; ... %d more" % (len(problems) - MAX_SHOWN)
