@@ -173,6 +173,8 @@ pl_export_flow_json(FILE *f, const struct pl_flow_record *r,
 		fprintf(f, ",\"fragments\":true");
 	if (r->pkt_flags & PL_PKT_F_SNAPLEN)
 		fprintf(f, ",\"snaplen_cut\":true");
+	if (r->pkt_flags & PL_PKT_F_GTPU)
+		fprintf(f, ",\"tunnel\":\"gtp-u\"");
 	if (r->head_lost[0] || r->head_lost[1])
 		fprintf(f, ",\"head_lost\":\"%s\"",
 			r->head_lost[0] ? (r->head_lost[1] ? "both" : "orig")

@@ -20,6 +20,8 @@ _Static_assert(sizeof(struct pl_pkt_meta) <= PL_PKT_META_SIZE,
 #define VLAN_HLEN 4
 #define MAX_VLAN_TAGS 8
 #define MAX_IPV6_EXT 8
+#define GTPU_PORT 2152
+#define MAX_GTPU_EXT 8
 
 static const char *const result_names[PL_PKT_RESULT_MAX] = {
 	[PL_PKT_OK] = "ok",
@@ -133,6 +135,55 @@ put_ports(struct pl_pkt_meta *m, uint16_t src, uint16_t dst, int c)
 	memcpy(m->key.port, ports, sizeof(ports));
 }
 
+static enum pl_pkt_result decode_ip(const uint8_t *data, uint32_t cap,
+				    uint32_t off, uint16_t type,
+				    struct pl_pkt_meta *m);
+
+/* The length of the GTP-U header that p[0..avail) starts with (TS 29.281:
+ * 8 bytes; 4 more if E, S or PN is set; then E's extension headers, each
+ * its length in 4-byte units first and the next one's type last), if it
+ * is a G-PDU whose payload is an IPv4 or IPv6 packet; 0 otherwise (echo,
+ * error indication, end marker, not GTP at all, or too short to tell). */
+static uint32_t
+gtpu_header_len(const uint8_t *p, uint32_t avail)
+{
+	if (avail < 8 || (p[0] & 0xf0) != 0x30 || p[1] != 0xff)
+		return 0;
+	uint32_t h = 8;
+	if (p[0] & 0x07) {
+		if (avail < 12)
+			return 0;
+		h = 12;
+		uint8_t next = (p[0] & 0x04) ? p[11] : 0;
+		for (int i = 0; next != 0; i++) {
+			if (i == MAX_GTPU_EXT || h >= avail || p[h] == 0)
+				return 0;
+			uint32_t len = (uint32_t)p[h] * 4;
+			if (h + len > avail)
+				return 0;
+			next = p[h + len - 1];
+			h += len;
+		}
+	}
+	if (h >= avail || ((p[h] >> 4) != 4 && (p[h] >> 4) != 6))
+		return 0;
+	return h;
+}
+
+/* A subscriber's packet in a GTP-U tunnel (a mobile core's S1-U, S5 or N3
+ * link): the flow is the inner packet's, as nDPI and tshark see it. One
+ * level only: a G-PDU inside is the subscriber's own UDP. */
+static enum pl_pkt_result
+decode_gtpu_payload(const uint8_t *data, uint32_t cap, uint32_t off,
+		    struct pl_pkt_meta *m)
+{
+	m->flags |= PL_PKT_F_GTPU;
+	m->cast = PL_CAST_UNICAST;
+	memset(m->key.addr, 0, sizeof(m->key.addr));
+	return decode_ip(data, cap, off,
+			 (data[off] >> 4) == 4 ? 0x0800 : 0x86dd, m);
+}
+
 static enum pl_pkt_result
 decode_l4(const uint8_t *data, uint32_t cap, uint32_t off, uint32_t l4_wire,
 	  struct pl_pkt_meta *m, int c)
@@ -160,6 +211,13 @@ decode_l4(const uint8_t *data, uint32_t cap, uint32_t off, uint32_t l4_wire,
 			return PL_PKT_UDP_TRUNCATED;
 		hlen = 8;
 		put_ports(m, rd16(p), rd16(p + 2), c);
+		if ((rd16(p) == GTPU_PORT || rd16(p + 2) == GTPU_PORT) &&
+		    !(m->flags & PL_PKT_F_GTPU)) {
+			uint32_t g = gtpu_header_len(p + 8, avail - 8);
+			if (g)
+				return decode_gtpu_payload(data, cap,
+							   off + 8 + g, m);
+		}
 		break;
 	case 1:
 	case 58: {

@@ -77,6 +77,9 @@ struct pl_flow_key {
 /** Set by the receiver, never by pl_pkt_decode: the frame's buffer is not
  * one plain segment (chained, shared or external) and needs a full free. */
 #define PL_PKT_F_COMPLEX_BUF 0x10
+/** The packet was a GTP-U G-PDU (UDP port 2152): the meta describes the IP
+ * packet it carries, except for the link layer and wire_len. */
+#define PL_PKT_F_GTPU 0x20
 
 /** Whether a packet was sent to one host, to all, or to a group. */
 enum pl_pkt_cast {

@@ -65,12 +65,7 @@ EXCEPTIONS = {
 }
 
 # Appliance mode only: flows protolens does not see as tshark does. Each entry must be used.
-APPLIANCE_UNSEEN = {
-    # Every frame is IP/UDP/2152 GTP-U carrying the subscriber's IP/TCP; protolens' decoder
-    # stops at the outer UDP (as tests/e2e/test_detection.py records for this trace), so the
-    # TLS inside the tunnel is one outer UDP flow to it; tshark decapsulates.
-    "ndpi/ja3_lots_of_cipher_suites_2_anon.pcap": "TLS inside a GTP-U tunnel (udp/2152)",
-}
+APPLIANCE_UNSEEN = {}
 
 # nDPI's JA4 differs from the FoxIO specification (technical_details/JA4.md) in ways that
 # are checked one by one (ndpi_ja4_quirks): every difference must be explained by one of

@@ -24,13 +24,14 @@ from common import Checks
 
 c = Checks()
 
-# Conversations of tshark's table that are rightly not ours, each with its evidence. Each
-# is checked to still happen exactly so (a stale entry fails, to be removed).
+# Tunnels protolens decapsulates: (trace, outer conversation, inner conversation). tshark's
+# table lists both; its per-packet rows (outermost headers) the outer one only; protolens
+# tracks the inner one only, with the outer frames' counts. Each is checked to still happen
+# exactly so (a stale entry fails, to be removed).
 TUNNELLED = {
-    # every frame: eth:ip:udp:gtp:ip:tcp. tshark decapsulates GTP-U and lists the inner TCP
-    # conversation besides the outer UDP 2152 one; protolens tracks the outer flow only
-    # (no tunnel decapsulation in issue 2). The outer UDP flow is compared as usual.
+    # every frame: eth:ip:udp:gtp:ip:tcp, a GTP-U G-PDU on udp/2152 (lib/pkt/pkt.c)
     ("ndpi/ja3_lots_of_cipher_suites_2_anon.pcap",
+     ("udp", (("132.190.244.12", 2152), ("151.121.185.44", 2152))),
      ("tcp", (("151.121.193.160", 443), ("192.168.147.177", 58496)))),
 }
 
@@ -118,23 +119,29 @@ for path, run, table, pkts in common.parallel(one, common.all_traces()):
         continue
     flows = run.flows()
     ours = common.by_five_tuple(flows)
-    excepted = {k for (t, k) in TUNNELLED if t == name}
-    for k in sorted(excepted):
-        # a tunnel's inner conversation is only in the table (the per-packet view takes
-        # the outermost headers) and not ours
-        happens = k in table and k not in pkts and k not in ours
-        c.check("%s: exception: %s is the inner conversation of a tunnel" % (name, fmt(k)),
+    tunnels = [(o, i) for (t, o, i) in TUNNELLED if t == name]
+    for o, i in tunnels:
+        happens = (o in table and o in pkts and o not in ours and i in table
+                   and i not in pkts and i in ours)
+        c.check("%s: tunnel %s carries %s: ours is the inner flow" % (name, fmt(o), fmt(i)),
                 happens, "stale: remove it from TUNNELLED")
+        if happens:
+            sums = [sum(d[ep][j] for ep in k[1]) for d, k in ((ours[i], i), (pkts[o], o))
+                    for j in (0, 1)]
+            c.check("%s: %s has the tunnel's frames and bytes" % (name, fmt(i)),
+                    sums[:2] == sums[2:], "ours %s, tshark %s" % (sums[:2], sums[2:]))
+    outer = {o for o, _ in tunnels}
+    inner = {i for _, i in tunnels}
 
-    only_tshark = sorted(set(table) - set(ours) - excepted)
+    only_tshark = sorted(set(table) - set(ours) - outer)
     only_ours = sorted(set(ours) - set(table))
     c.check("%s: same %d TCP/UDP 5-tuples as tshark's conversation table"
-            % (name, len(table) - len(excepted)), not only_tshark and not only_ours,
+            % (name, len(table) - len(outer)), not only_tshark and not only_ours,
             "only in tshark: %s; only in ours: %s"
             % ([fmt(k) for k in only_tshark[:5]], [fmt(k) for k in only_ours[:5]]))
     c.check("%s: per-packet 5-tuples == conversation table 5-tuples (oracle sanity)" % name,
-            set(pkts) == set(table) - excepted,
-            "differ: %s" % [fmt(k) for k in set(pkts) ^ (set(table) - excepted)])
+            set(pkts) == set(table) - inner,
+            "differ: %s" % [fmt(k) for k in set(pkts) ^ (set(table) - inner)])
 
     bad_frames, bad_bytes = [], []
     for k in sorted(set(ours) & set(table)):

@@ -26,11 +26,7 @@ WHOLE_TRACE = ["--tcp-timeout", "86400", "--udp-timeout", "86400"]
 DNS_WIRE = {"MDNS", "LLMNR"}
 
 # Justified disagreements: (trace, nDPI flow line number) -> why.
-EXCEPTIONS = {
-    # nDPI decapsulates GTP-U ("[proto: GTP:91/TLS]") and labels the inner TLS; the
-    # appliance sees the outer UDP/2152 flow, which is not TLS.
-    ("ja3_lots_of_cipher_suites_2_anon.pcap", 1): "TLS inside a GTP-U tunnel",
-}
+EXCEPTIONS = {}
 
 LINE = re.compile(r"^\s+(\d+)\s+(TCP|UDP)\s+(\S+):(\d+)\s+(?:<->|->)\s+(\S+):(\d+)\s+"
                   r"(?:\[VLAN: [^\]]*\])?\s*\[proto: ([^\]]+)\]")

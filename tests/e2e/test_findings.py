@@ -267,10 +267,6 @@ EXCEPTIONS = {
     # TLS_RSA_WITH_AES_128_CBC_SHA (0x002f, weak).
     ("iot-lifecycle/xiaodu_plug.pcap", 50262): {"tls-server-weak-cipher": "tshark lost the ServerHello"},
     ("iot-lifecycle/xiaodu_plug.pcap", 56395): {"tls-server-weak-cipher": "tshark lost the ServerHello"},
-    # The TLS flow is inside a GTP-U tunnel (udp/2152): protolens does not decapsulate GTP
-    # (the appliance-mode exception of test_detection.py), tshark and nDPI do.
-    ("ndpi/ja3_lots_of_cipher_suites_2_anon.pcap", 58496): {
-        "tls-client-weak-ciphers": "GTP-U not decapsulated", "tls-server-weak-cipher": "GTP-U"},
     # A segment of the ClientHello is missing: tshark decodes no ClientHello at all, protolens
     # reads the cipher suites of the first segment (the hello is marked malformed).
     ("ndpi/tls_missing_ch_frag.pcap", 33063): {"tls-client-weak-ciphers": "ClientHello cut"},

@@ -1322,6 +1322,219 @@ Test(pkt, mpls)
 }
 
 /* ------------------------------------------------------------------------ */
+/* GTP-U                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static const uint8_t IP4_ENB[4] = {172, 16, 0, 1};
+static const uint8_t IP4_SGW[4] = {172, 16, 0, 2};
+
+/* A GTP-U header of message type `type` (0xff: G-PDU); with `ext`, the
+ * optional fields and one PDU Session Container extension header (type
+ * 0x85, 4 bytes) as on a 5G N3 link. Returns its offset, for gtpu_end. */
+static uint32_t
+gtpu(struct pb *b, uint8_t type, bool ext)
+{
+	uint32_t off = b->n;
+	b8(b, ext ? 0x34 : 0x30); /* version 1, PT 1, E */
+	b8(b, type);
+	b16(b, 0);
+	b32(b, 0x0badcafe); /* TEID */
+	if (ext) {
+		b16(b, 0);  /* sequence number */
+		b8(b, 0);   /* N-PDU number */
+		b8(b, 0x85);
+		b8(b, 1);   /* 4 bytes */
+		b8(b, 0x10);
+		b8(b, 0x09); /* QFI */
+		b8(b, 0x00); /* no more */
+	}
+	return off;
+}
+
+static void
+gtpu_end(struct pb *b, uint32_t off)
+{
+	set16(b, off + 2, (uint16_t)(b->n - off - 8));
+}
+
+/* eth / IPv4 eNodeB -> SGW / UDP sport -> 2152 / GTP-U / `inner` ... */
+static uint32_t
+gtpu_outer(struct pb *b, uint16_t sport, uint8_t type, bool ext,
+	   uint32_t *ip, uint32_t *u)
+{
+	memset(b, 0, sizeof(*b));
+	eth(b, MAC_B, MAC_A, 0x0800);
+	*ip = ipv4(b, IP4_ENB, IP4_SGW, 17, 5, 0, 64);
+	*u = udp(b, sport, 2152);
+	return gtpu(b, type, ext);
+}
+
+static void
+gtpu_close(struct pb *b, uint32_t g, uint32_t u, uint32_t ip)
+{
+	gtpu_end(b, g);
+	udp_end(b, u);
+	ipv4_end(b, ip);
+}
+
+Test(pkt, gtpu_g_pdu_is_its_inner_packet)
+{
+	struct pb b;
+	struct pl_pkt_meta m;
+	uint32_t ip, u;
+	uint32_t g = gtpu_outer(&b, 2152, 0xff, false, &ip, &u);
+	uint32_t in = ipv4(&b, IP4_A, IP4_B, 6, 5, 0, 63);
+	tcp(&b, 40000, 443, 7, 0x18, 5);
+	payload(&b, 10);
+	ipv4_end(&b, in);
+	gtpu_close(&b, g, u, ip);
+	assert_result(dec(&b, &m), PL_PKT_OK);
+	cr_assert_eq(m.key.family, PL_FAMILY_IPV4);
+	cr_assert_eq(m.key.proto, 6);
+	assert_sides(&m, IP4_A, IP4_B, 4, 40000, 443);
+	cr_assert(m.flags & PL_PKT_F_GTPU);
+	cr_assert_eq(m.l3_off, 14 + 20 + 8 + 8);
+	cr_assert_eq(m.l4_off, m.l3_off + 20);
+	cr_assert_eq(m.payload_off, m.l4_off + 20);
+	cr_assert_eq(m.payload_len, 10);
+	cr_assert_eq(m.payload_cap, 10);
+	cr_assert_eq(m.ttl, 63, "the subscriber's TTL");
+	cr_assert_eq(m.tcp_seq, 7);
+	cr_assert_eq(m.wire_len, b.n);
+
+	/* Optional fields and an extension header; an IPv6 subscriber; the
+	 * other direction (sport 2152, any dport) gives the same key. */
+	g = gtpu_outer(&b, 2152, 0xff, true, &ip, &u);
+	in = ipv6(&b, IP6_A, IP6_B, 17, 64);
+	uint32_t iu = udp(&b, 5353, 53);
+	payload(&b, 12);
+	udp_end(&b, iu);
+	ipv6_end(&b, in);
+	gtpu_close(&b, g, u, ip);
+	assert_result(dec(&b, &m), PL_PKT_OK);
+	cr_assert_eq(m.key.family, PL_FAMILY_IPV6);
+	assert_sides(&m, IP6_A, IP6_B, 16, 5353, 53);
+	cr_assert_eq(m.l3_off, 14 + 20 + 8 + 16);
+	cr_assert_eq(m.payload_len, 12);
+	set16(&b, 14 + 20 + 2, 40001); /* dport */
+	set16(&b, 14 + 20, 2152);
+	struct pl_pkt_meta m2;
+	assert_result(dec(&b, &m2), PL_PKT_OK);
+	cr_assert_eq(memcmp(&m.key, &m2.key, sizeof(m.key)), 0);
+
+	/* An IPv4 subscriber under an IPv6 transport: the key's addresses
+	 * are the inner ones, zero-padded (none of the outer 16 bytes). */
+	memset(&b, 0, sizeof(b));
+	eth(&b, MAC_B, MAC_A, 0x86dd);
+	ip = ipv6(&b, IP6_A, IP6_B, 17, 64);
+	u = udp(&b, 2152, 2152);
+	g = gtpu(&b, 0xff, false);
+	in = ipv4(&b, IP4_A, IP4_B, 17, 5, 0, 64);
+	iu = udp(&b, 123, 123);
+	payload(&b, 48);
+	udp_end(&b, iu);
+	ipv4_end(&b, in);
+	gtpu_end(&b, g);
+	udp_end(&b, u);
+	ipv6_end(&b, ip);
+	assert_result(dec(&b, &m), PL_PKT_OK);
+	cr_assert_eq(m.key.family, PL_FAMILY_IPV4);
+	assert_sides(&m, IP4_A, IP4_B, 4, 123, 123);
+	cr_assert_eq(m.payload_len, 48);
+}
+
+/* The outer UDP flow: messages other than G-PDUs, a payload that is not
+ * IP, another port, another GTP version, broken extension headers. */
+Test(pkt, gtpu_not_decapsulated)
+{
+	struct pb b;
+	struct pl_pkt_meta m;
+	uint32_t ip, u, g;
+	static const struct {
+		uint16_t sport;
+		uint8_t type;
+		uint32_t at;  /* byte to change after building, 0: none */
+		uint8_t value;
+		const char *what;
+	} cases[] = {
+		{2152, 0x01, 0, 0, "echo request"},
+		{2152, 0xfe, 0, 0, "end marker"},
+		{2152, 0xff, 50, 0x00, "payload not IP"},
+		{2152, 0xff, 42, 0x50, "GTP version 2"},
+		{2152, 0xff, 42, 0x20, "PT 0 (GTP')"},
+		{2152, 0xff, 54, 0x00, "extension header of length 0"},
+		{2152, 0xff, 57, 0x85, "extension header past the end"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool ext = cases[i].at >= 54;
+		g = gtpu_outer(&b, cases[i].sport, cases[i].type, ext, &ip, &u);
+		uint32_t in = ipv4(&b, IP4_A, IP4_B, 17, 5, 0, 64);
+		uint32_t iu = udp(&b, 1, 2);
+		udp_end(&b, iu);
+		ipv4_end(&b, in);
+		gtpu_close(&b, g, u, ip);
+		if (cases[i].at)
+			b.d[cases[i].at] = cases[i].value;
+		if (cases[i].at == 57) /* a chain of 0x85 headers */
+			for (uint32_t k = 58; k < b.n; k++)
+				b.d[k] = k % 4 == 2 ? 1 : 0x85;
+		assert_result(dec(&b, &m), PL_PKT_OK);
+		cr_assert_not(m.flags & PL_PKT_F_GTPU, "%s", cases[i].what);
+		assert_sides(&m, IP4_ENB, IP4_SGW, 4, cases[i].sport, 2152);
+	}
+	/* Neither port is 2152. */
+	g = gtpu_outer(&b, 2153, 0xff, false, &ip, &u);
+	set16(&b, 14 + 20 + 2, 2153);
+	uint32_t in = ipv4(&b, IP4_A, IP4_B, 17, 5, 0, 64);
+	udp(&b, 1, 2);
+	ipv4_end(&b, in);
+	gtpu_close(&b, g, u, ip);
+	assert_result(dec(&b, &m), PL_PKT_OK);
+	cr_assert_not(m.flags & PL_PKT_F_GTPU);
+	assert_sides(&m, IP4_ENB, IP4_SGW, 4, 2153, 2153);
+
+	/* A G-PDU inside a G-PDU: one level only, the subscriber's own UDP
+	 * to 2152 is the flow. */
+	g = gtpu_outer(&b, 2152, 0xff, false, &ip, &u);
+	in = ipv4(&b, IP4_A, IP4_B, 17, 5, 0, 64);
+	uint32_t iu = udp(&b, 3000, 2152);
+	uint32_t g2 = gtpu(&b, 0xff, false);
+	uint32_t in2 = ipv4(&b, IP4_ENB, IP4_SGW, 17, 5, 0, 64);
+	udp(&b, 9, 9);
+	ipv4_end(&b, in2);
+	gtpu_end(&b, g2);
+	udp_end(&b, iu);
+	ipv4_end(&b, in);
+	gtpu_close(&b, g, u, ip);
+	assert_result(dec(&b, &m), PL_PKT_OK);
+	cr_assert(m.flags & PL_PKT_F_GTPU);
+	assert_sides(&m, IP4_A, IP4_B, 4, 3000, 2152);
+	cr_assert_eq(m.payload_len, 8 + 20 + 8);
+}
+
+Test(truncation, gtpu)
+{
+	/* Up to the inner IP header's first byte, the outer UDP flow; from
+	 * there on, the inner packet's reasons. */
+	struct pb b;
+	uint32_t ip, u;
+	uint32_t g = gtpu_outer(&b, 2152, 0xff, true, &ip, &u);
+	uint32_t in = ipv4(&b, IP4_A, IP4_B, 6, 5, 0, 64);
+	tcp(&b, 1, 2, 3, 0x10, 5);
+	payload(&b, 4);
+	ipv4_end(&b, in);
+	gtpu_close(&b, g, u, ip);
+	uint32_t inner = 14 + 20 + 8 + 16;
+	struct pl_pkt_meta m;
+	assert_result(dec_link(&b, inner, b.n, PL_LINK_ETHERNET, &m), PL_PKT_OK);
+	cr_assert_not(m.flags & PL_PKT_F_GTPU);
+	assert_sides(&m, IP4_ENB, IP4_SGW, 4, 2152, 2152);
+	const struct cut c[] = {{inner + 20, PL_PKT_IPV4_TRUNCATED},
+				{inner + 40, PL_PKT_TCP_TRUNCATED}};
+	check_prefixes_from(&b, PL_LINK_ETHERNET, c, 2, inner + 1);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Cast of the destination                                                  */
 /* ------------------------------------------------------------------------ */
 
