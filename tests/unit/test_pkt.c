@@ -1377,17 +1377,26 @@ gtpu_close(struct pb *b, uint32_t g, uint32_t u, uint32_t ip)
 	ipv4_end(b, ip);
 }
 
+/* A G-PDU from the eNodeB carrying IPv4 A:40000 -> B:443, TCP, TTL 63,
+ * seq 7, 10 bytes of payload. */
+static void
+gtpu_v4_tcp(struct pb *b, bool ext)
+{
+	uint32_t ip, u;
+	uint32_t g = gtpu_outer(b, 2152, 0xff, ext, &ip, &u);
+	uint32_t in = ipv4(b, IP4_A, IP4_B, 6, 5, 0, 63);
+	tcp(b, 40000, 443, 7, 0x18, 5);
+	payload(b, 10);
+	ipv4_end(b, in);
+	gtpu_close(b, g, u, ip);
+}
+
 Test(pkt, gtpu_g_pdu_is_its_inner_packet)
 {
 	struct pb b;
 	struct pl_pkt_meta m;
-	uint32_t ip, u;
-	uint32_t g = gtpu_outer(&b, 2152, 0xff, false, &ip, &u);
-	uint32_t in = ipv4(&b, IP4_A, IP4_B, 6, 5, 0, 63);
-	tcp(&b, 40000, 443, 7, 0x18, 5);
-	payload(&b, 10);
-	ipv4_end(&b, in);
-	gtpu_close(&b, g, u, ip);
+	uint32_t ip, u, g, in;
+	gtpu_v4_tcp(&b, false);
 	assert_result(dec(&b, &m), PL_PKT_OK);
 	cr_assert_eq(m.key.family, PL_FAMILY_IPV4);
 	cr_assert_eq(m.key.proto, 6);
@@ -1517,13 +1526,7 @@ Test(truncation, gtpu)
 	/* Up to the inner IP header's first byte, the outer UDP flow; from
 	 * there on, the inner packet's reasons. */
 	struct pb b;
-	uint32_t ip, u;
-	uint32_t g = gtpu_outer(&b, 2152, 0xff, true, &ip, &u);
-	uint32_t in = ipv4(&b, IP4_A, IP4_B, 6, 5, 0, 64);
-	tcp(&b, 1, 2, 3, 0x10, 5);
-	payload(&b, 4);
-	ipv4_end(&b, in);
-	gtpu_close(&b, g, u, ip);
+	gtpu_v4_tcp(&b, true);
 	uint32_t inner = 14 + 20 + 8 + 16;
 	struct pl_pkt_meta m;
 	assert_result(dec_link(&b, inner, b.n, PL_LINK_ETHERNET, &m), PL_PKT_OK);
