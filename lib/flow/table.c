@@ -19,6 +19,8 @@ _Static_assert(sizeof(struct pl_flow) <= 128, "flow state over 128 bytes");
 _Static_assert(sizeof(struct pl_flow_key) == 40, "flow key has padding");
 _Static_assert(PL_FLOW_BULK_MAX <= RTE_HASH_LOOKUP_BULK_MAX, "bulk size");
 
+#define DEDUP_SLOTS 64 /* twice a burst: few collisions */
+
 struct pl_flow_table {
 	struct rte_hash *h;
 	struct pl_flow *flows;
@@ -43,6 +45,15 @@ key_hash(const void *key, uint32_t len, uint32_t seed)
 {
 	(void)len;
 	return pl_pkt_key_hash(key, seed);
+}
+
+/* rte_hash has vector compares for multiples of 16 bytes only; for 40 it
+ * called memcmp. */
+static int
+key_differs(const void *a, const void *b, size_t len)
+{
+	(void)len;
+	return !pl_pkt_key_equal(a, b);
 }
 
 struct pl_flow_table *
@@ -76,6 +87,7 @@ pl_flow_table_create(const char *name, uint32_t capacity, int socket)
 	t->h = rte_hash_create(&p);
 	if (t->h == NULL)
 		goto fail;
+	rte_hash_set_cmp_func(t->h, key_differs);
 	/* Key positions run from 0 to entries - 1. */
 	t->capacity = (uint32_t)rte_hash_max_key_id(t->h);
 	t->flows = rte_zmalloc_socket("pl_flows",
@@ -129,19 +141,25 @@ pl_flow_table_lookup_bulk(struct pl_flow_table *t,
 	hash_sig_t sigs[PL_FLOW_BULK_MAX];
 	int32_t pos[PL_FLOW_BULK_MAX];
 	uint8_t slot[PL_FLOW_BULK_MAX]; /* packet -> unique key */
+	uint8_t recent[DEDUP_SLOTS];    /* by hash: the last unique key */
 	uint64_t created = 0;           /* unique keys added by this call */
 	unsigned u = 0, full = 0;
 
-	/* Packets of one flow often come in runs (a TCP transfer): look each
-	 * run's key up once. */
+	/* A burst is mostly a few flows, interleaved (lockly-hub-01: 4.9
+	 * flows but 31 runs per 32 packets): look each flow's key up once.
+	 * An earlier packet of the flow is found by its hash in `recent`; a
+	 * collision costs a lookup, never a wrong flow. */
 	*is_new = 0;
+	memset(recent, UINT8_MAX, sizeof(recent));
 	for (unsigned i = 0; i < n; i++) {
 		const struct pl_pkt_meta *m = metas[i];
-		if (u > 0 && sigs[u - 1] == m->hash &&
-		    memcmp(keys[u - 1], &m->key, sizeof(m->key)) == 0) {
-			slot[i] = (uint8_t)(u - 1);
+		unsigned r = m->hash % DEDUP_SLOTS, k = recent[r];
+		if (k != UINT8_MAX && sigs[k] == m->hash &&
+		    pl_pkt_key_equal(keys[k], &m->key)) {
+			slot[i] = (uint8_t)k;
 			continue;
 		}
+		recent[r] = (uint8_t)u;
 		keys[u] = &m->key;
 		sigs[u] = m->hash;
 		slot[i] = (uint8_t)u++;

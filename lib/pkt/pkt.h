@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /**
  * Why a packet could not be decoded. Defined once: the enum, the names in the
@@ -162,6 +163,25 @@ enum pl_pkt_result pl_pkt_decode(const uint8_t *data, uint32_t cap_len,
  * About 7 cycles with SSE4.2.
  */
 uint32_t pl_pkt_key_hash(const struct pl_flow_key *k, uint32_t seed);
+
+/**
+ * Whether two keys are equal: five 8-byte compares, inlined (memcmp was a
+ * library call, 12% of a worker's busy cycles on lockly-hub-01).
+ */
+static inline bool
+pl_pkt_key_equal(const struct pl_flow_key *a, const struct pl_flow_key *b)
+{
+	const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
+	uint64_t d = 0;
+	_Static_assert(sizeof(*a) == 40, "a key is five 8-byte words");
+	for (unsigned i = 0; i < sizeof(*a); i += 8) {
+		uint64_t u, v;
+		memcpy(&u, x + i, 8);
+		memcpy(&v, y + i, 8);
+		d |= u ^ v;
+	}
+	return d == 0;
+}
 
 /**
  * Pick a worker for a hash, using the high bits so that the low bits (used

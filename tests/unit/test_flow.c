@@ -680,6 +680,43 @@ Test(table, same_new_flow_twice_in_one_burst)
 	pl_flow_table_free(t);
 }
 
+/* Keys that differ in one byte only, first or last word, under one hash:
+ * a burst finds each packet's flow by its key, never by the hash alone,
+ * and the table's compare reads all 40 bytes. */
+Test(table, same_hash_other_key_in_one_burst)
+{
+	struct pl_flow_table *t = pl_flow_table_create("t", 256, SOCKET_ID_ANY);
+	cr_assert_not_null(t);
+	struct pkt p[3];
+	for (int i = 0; i < 3; i++)
+		mkpkt(&p[i], MAC_C, MAC_S, CLIENT, SERVER, 40000, 53, 17, 0,
+		      30, 1);
+	p[1].m.key.addr[0][0] ^= 1;
+	p[2].m.key.family ^= 1;
+	for (int i = 0; i < 3; i++)
+		p[i].m.hash = 0x12345678;
+	const struct pl_pkt_meta *metas[6] = {&p[0].m, &p[1].m, &p[2].m,
+					      &p[2].m, &p[1].m, &p[0].m};
+	uint32_t idx[6];
+	uint64_t is_new;
+	for (int round = 0; round < 2; round++) {
+		cr_assert_eq(pl_flow_table_lookup_bulk(t, metas, 6, idx,
+						       &is_new),
+			     0);
+		cr_assert_eq(is_new, round == 0 ? 0x7u : 0u,
+			     "round %d: is_new 0x%lx", round,
+			     (unsigned long)is_new);
+		cr_assert_neq(idx[0], idx[1]);
+		cr_assert_neq(idx[0], idx[2]);
+		cr_assert_neq(idx[1], idx[2]);
+		cr_assert_eq(idx[3], idx[2]);
+		cr_assert_eq(idx[4], idx[1]);
+		cr_assert_eq(idx[5], idx[0]);
+	}
+	cr_assert_eq(pl_flow_table_count(t), 3);
+	pl_flow_table_free(t);
+}
+
 Test(table, full_burst_of_32)
 {
 	struct pl_flow_table *t = pl_flow_table_create("t", 1024, SOCKET_ID_ANY);
