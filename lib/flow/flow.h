@@ -147,6 +147,14 @@ unsigned pl_flow_table_lookup_bulk(struct pl_flow_table *t,
 				   unsigned n, uint32_t *idx,
 				   uint64_t *is_new);
 
+/**
+ * Have pl_flow_table_lookup_bulk start fetching the first `bytes` of the
+ * payload of each packet that creates a flow, before it adds the flow:
+ * for a caller that reads that payload next (detection), from a buffer
+ * another core wrote. 0, the default, fetches none.
+ */
+void pl_flow_table_prefetch_new(struct pl_flow_table *t, uint32_t bytes);
+
 /** The flow state at an index returned by lookup. */
 struct pl_flow *pl_flow_table_flow(struct pl_flow_table *t, uint32_t idx);
 

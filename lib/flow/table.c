@@ -25,6 +25,7 @@ struct pl_flow_table {
 	struct rte_hash *h;
 	struct pl_flow *flows;
 	uint32_t capacity;
+	uint32_t new_reach; /* payload bytes of a new flow to prefetch */
 	uint64_t memory;
 };
 
@@ -165,6 +166,22 @@ pl_flow_table_lookup_bulk(struct pl_flow_table *t,
 		slot[i] = (uint8_t)u++;
 	}
 	rte_hash_lookup_with_hash_bulk(t->h, keys, sigs, u, pos);
+	/* A new flow's first payload is inspected next: its lines come
+	 * from the RX core while the flow is added (schlage-lock-01 x100:
+	 * detection 320 -> 230 cycles per payload, every one a new UDP
+	 * flow's first datagram). */
+	for (unsigned k = 0; k < u && t->new_reach; k++) {
+		const struct pl_pkt_meta *m =
+			container_of(keys[k], const struct pl_pkt_meta, key);
+		if (pos[k] >= 0)
+			continue;
+		const uint8_t *p = m->frame + m->payload_off;
+		uint32_t reach = RTE_MIN((uint32_t)m->payload_cap, t->new_reach);
+		for (uint32_t o = 0; o < reach; o += RTE_CACHE_LINE_SIZE)
+			rte_prefetch0(p + o);
+		if (reach > 0)
+			rte_prefetch0(p + reach - 1);
+	}
 	for (unsigned k = 0; k < u; k++) {
 		if (pos[k] >= 0) {
 			rte_prefetch0(&t->flows[pos[k]]);
@@ -193,6 +210,12 @@ pl_flow_table_lookup_bulk(struct pl_flow_table *t,
 		}
 	}
 	return full;
+}
+
+void
+pl_flow_table_prefetch_new(struct pl_flow_table *t, uint32_t bytes)
+{
+	t->new_reach = bytes;
 }
 
 struct pl_flow *
