@@ -104,8 +104,8 @@ inspect(struct worker_ctx *c, struct pl_flow *f, const struct pl_pkt_meta *m,
 		return;
 	uint32_t req, resp;
 	uint64_t t0 = rte_rdtsc();
-	if (pl_model_inspect(c->app->models, c->scratch, cand, payload, len,
-			     &req, &resp) != 0)
+	if (pl_model_inspect(c->app->models, c->scratch, m->l4_proto, cand,
+			     payload, len, &req, &resp) != 0)
 		st->inspect_errors++;
 	st->inspect_cycles += rte_rdtsc() - t0;
 	st->inspected_packets++;

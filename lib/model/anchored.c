@@ -91,6 +91,17 @@ rejects(const struct pl_bytes_pattern *p, uint32_t off)
 	return 256 - have;
 }
 
+/* How much a test at off rules out, for ordering: the byte values p
+ * rejects there, and those that reject 0 first, because zeros are what
+ * binary payloads hold most (an SNTP client packet is zeros but for its
+ * first byte and its timestamp). */
+static unsigned
+selectivity(const struct pl_bytes_pattern *p, uint32_t off)
+{
+	unsigned r = rejects(p, off);
+	return r && !pl_byteset_has(&p->sets[off - p->index], 0) ? r + 256 : r;
+}
+
 /* Where off goes, as a sort key: first the most rejecting offset of every
  * long slot (more than two groups of offsets; key 0), which ends most
  * payloads of other protocols before they walk it; then the others slot
@@ -107,12 +118,12 @@ place_of(uint32_t off, const struct pl_bytes_pattern *const *slot,
 	uint64_t best = UINT64_MAX;
 	for (unsigned j = 0; j < nb_slots; j++) {
 		const struct pl_bytes_pattern *p = slot[j];
-		unsigned r = rejects(p, off);
+		unsigned r = selectivity(p, off);
 		if (r == 0)
 			continue;
 		unsigned place = 0, count = 0;
 		for (uint32_t i = 0; i < p->len; i++) {
-			unsigned q = rejects(p, (uint32_t)p->index + i);
+			unsigned q = selectivity(p, (uint32_t)p->index + i);
 			count += q > 0;
 			place += q > r || (q == r && (uint32_t)p->index + i < off);
 		}
@@ -223,10 +234,11 @@ slot_of(struct slots *sl, const struct pl_matcher *mt)
 	return j;
 }
 
-int
-pl_anchored_build(struct pl_model_set *s)
+/* Class c's automaton, from the matchers of its models. */
+static int
+build_class(const struct pl_model_set *s, struct pl_model_class *c)
 {
-	struct pl_anchored *a = &s->anch;
+	struct pl_anchored *a = &c->anch;
 	struct slots sl = {.n = 0};
 	unsigned n = 0, rank = 0;
 	sl.marked = calloc(PL_ANCH_MAX_END, sizeof(*sl.marked));
@@ -235,11 +247,13 @@ pl_anchored_build(struct pl_model_set *s)
 
 	for (unsigned i = 0; i < s->nb_matchers; i++) {
 		const struct pl_matcher *mt = &s->matchers[i];
+		if (!(c->models >> mt->model & 1))
+			continue;
 		unsigned j = slot_of(&sl, mt);
 		if (j == PL_ANCH_SLOTS) {
 			if (mt->kind == MATCHER_REGEX) {
-				s->regex_any |= 1U << mt->model;
-				s->regex_rest[mt->model].w[i >> 6] |=
+				c->regex_any |= 1U << mt->model;
+				c->regex_rest[mt->model].w[i >> 6] |=
 					1ULL << (i & 63);
 			}
 			continue;
@@ -268,6 +282,8 @@ pl_anchored_build(struct pl_model_set *s)
 			if (r != rank)
 				continue;
 			more = true;
+			if (!(c->models >> mt->model & 1))
+				continue;
 			if ((j = slot_of(&sl, mt)) == PL_ANCH_SLOTS)
 				continue;
 			a->model_slots[mt->model] |= 1U << j;
@@ -313,7 +329,9 @@ pl_anchored_build(struct pl_model_set *s)
 
 	/* The Byteseek matchers left out, per model. */
 	for (unsigned m = 0; m < s->nb_models; m++) {
-		s->byte_start[m] = (uint16_t)n;
+		c->byte_start[m] = (uint16_t)n;
+		if (!(c->models >> m & 1))
+			continue;
 		for (unsigned i = 0; i < s->nb_matchers; i++) {
 			const struct pl_matcher *mt = &s->matchers[i];
 			if (mt->model != m || mt->kind != MATCHER_BYTES)
@@ -322,13 +340,37 @@ pl_anchored_build(struct pl_model_set *s)
 			for (unsigned j = 0; j < PL_ANCH_SLOTS && !in; j++)
 				in = a->slot_bits[j].w[i >> 6] >> (i & 63) & 1;
 			if (!in) {
-				s->byte_matcher[n++] = (uint16_t)i;
-				s->bytes_models |= 1U << m;
+				c->byte_matcher[n++] = (uint16_t)i;
+				c->bytes_models |= 1U << m;
 			}
 		}
 	}
-	s->byte_start[s->nb_models] = (uint16_t)n;
+	c->byte_start[s->nb_models] = (uint16_t)n;
+	return 0;
+}
 
+int
+pl_anchored_build(struct pl_model_set *s)
+{
+	for (unsigned p = 0; p < 256; p++) {
+		uint32_t models = s->by_proto[p];
+		unsigned k = 0;
+		if (models == 0)
+			continue;
+		while (k < s->nb_classes && s->cls[k].models != models)
+			k++;
+		if (k == PL_MODEL_CLASSES)
+			k = PL_MODEL_CLASSES - 1;
+		else if (k == s->nb_classes)
+			s->nb_classes++;
+		s->cls[k].models |= models;
+		s->class_of[p] = (uint8_t)k;
+	}
+	for (unsigned k = 0; k < s->nb_classes; k++) {
+		int rc = build_class(s, &s->cls[k]);
+		if (rc)
+			return rc;
+	}
 	for (unsigned m = 0; m < s->nb_models; m++)
 		for (int d = 0; d < 2; d++)
 			if (s->models[m].has_dir[d] &&

@@ -137,15 +137,18 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
 
 int
 pl_model_inspect(const struct pl_model_set *s, struct pl_model_scratch *sc,
-		 uint32_t candidates, const uint8_t *payload, uint32_t len,
-		 uint32_t *req, uint32_t *resp)
+		 uint8_t ip_proto, uint32_t candidates, const uint8_t *payload,
+		 uint32_t len, uint32_t *req, uint32_t *resp)
 {
-	const struct pl_anchored *a = &s->anch;
+	const struct pl_model_class *cl = &s->cls[s->class_of[ip_proto]];
+	const struct pl_anchored *a = &cl->anch;
 	struct found f = {.set = s};
 	uint32_t slots = 0;
 	int rc = 0;
 
 	*req = *resp = 0;
+	/* Only the protocol's models are in its class's automaton. */
+	candidates &= s->by_proto[ip_proto];
 	if (candidates == 0 || len == 0)
 		return 0;
 	/* A fixed count and a mask, not a loop over set bits: its exit
@@ -166,15 +169,16 @@ pl_model_inspect(const struct pl_model_set *s, struct pl_model_scratch *sc,
 		for (unsigned w = 0; w < PL_MODEL_MAX_MATCHERS / 64; w++)
 			f.want.w[w] |= a->slot_regex[j].w[w];
 	}
-	for (uint32_t c = candidates & s->regex_any; c; c &= c - 1) {
+	for (uint32_t c = candidates & cl->regex_any; c; c &= c - 1) {
 		unsigned m = (unsigned)__builtin_ctz(c);
 		for (unsigned w = 0; w < PL_MODEL_MAX_MATCHERS / 64; w++)
-			f.want.w[w] |= s->regex_rest[m].w[w];
+			f.want.w[w] |= cl->regex_rest[m].w[w];
 	}
-	for (uint32_t c = candidates & s->bytes_models; c; c &= c - 1) {
+	for (uint32_t c = candidates & cl->bytes_models; c; c &= c - 1) {
 		unsigned m = (unsigned)__builtin_ctz(c);
-		for (unsigned k = s->byte_start[m]; k < s->byte_start[m + 1]; k++) {
-			unsigned i = s->byte_matcher[k];
+		for (unsigned k = cl->byte_start[m]; k < cl->byte_start[m + 1];
+		     k++) {
+			unsigned i = cl->byte_matcher[k];
 			if (pl_bytes_match(&s->matchers[i].bytes, payload, len))
 				found_add(&f, i, m);
 		}
@@ -212,9 +216,12 @@ uint32_t
 pl_model_reach(const struct pl_model_set *s)
 {
 	uint32_t reach = 0;
-	for (unsigned k = 0; k < REACH_STEPS && k < s->anch.nb_steps; k++)
-		if (s->anch.steps[k].off >= reach)
-			reach = s->anch.steps[k].off + 1u;
+	for (unsigned c = 0; c < s->nb_classes; c++) {
+		const struct pl_anchored *a = &s->cls[c].anch;
+		for (unsigned k = 0; k < REACH_STEPS && k < a->nb_steps; k++)
+			if (a->steps[k].off >= reach)
+				reach = a->steps[k].off + 1u;
+	}
 	return reach;
 }
 

@@ -970,7 +970,8 @@ pl_model_set_free(struct pl_model_set *s)
 		pl_bytes_free(&s->matchers[i].bytes);
 	for (unsigned i = 0; i < s->nb_branches; i++)
 		pl_bytes_free(&s->branches[i].bytes);
-	free(s->anch.table);
+	for (unsigned c = 0; c < s->nb_classes; c++)
+		free(s->cls[c].anch.table);
 	hs_free_database(s->db);
 	free(s);
 }

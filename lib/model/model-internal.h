@@ -161,6 +161,27 @@ pl_anchored_match(const struct pl_anchored *a, uint32_t slots,
 	return alive;
 }
 
+#define PL_MODEL_CLASSES 4 /* automata: one per set of models an IP protocol allows */
+
+/* Detection for the payloads of one class of IP protocols (those whose
+ * pre-filter allows the same models): its automaton's 32 slots are for
+ * these models only, so TCP's HTTP branches do not compete with UDP's DNS,
+ * NTP and DHCP for them, and a payload walks its class's offsets only. */
+struct pl_model_class {
+	uint32_t models; /* models the class holds */
+	struct pl_anchored anch;
+	/* Byteseek matchers left out of anch (unanchored, too long, or past
+	 * its capacity), of model m: byte_matcher[byte_start[m] ..
+	 * byte_start[m + 1]); models that have some are in bytes_models. */
+	uint16_t byte_matcher[PL_MODEL_MAX_MATCHERS];
+	uint16_t byte_start[PL_MODEL_MAX + 1];
+	uint32_t bytes_models;
+	/* Models with a regex matcher that anch cannot rule out: a payload
+	 * of one of them is always scanned, for regex_rest[m]. */
+	uint32_t regex_any;
+	struct pl_model_bits regex_rest[PL_MODEL_MAX];
+};
+
 struct pl_model_set {
 	struct pl_model models[PL_MODEL_MAX];
 	unsigned nb_models;
@@ -176,17 +197,12 @@ struct pl_model_set {
 	uint32_t by_proto[256];
 	uint32_t by_ether[2]; /* [0] IPv4, [1] IPv6 */
 	uint32_t by_mode[3];
-	struct pl_anchored anch;
-	/* Byteseek matchers left out of anch (unanchored, too long, or past
-	 * its capacity), of model m: byte_matcher[byte_start[m] ..
-	 * byte_start[m + 1]); models that have some are in bytes_models. */
-	uint16_t byte_matcher[PL_MODEL_MAX_MATCHERS];
-	uint16_t byte_start[PL_MODEL_MAX + 1];
-	uint32_t bytes_models;
-	/* Models with a regex matcher that anch cannot rule out: a payload
-	 * of one of them is always scanned, for regex_rest[m]. */
-	uint32_t regex_any;
-	struct pl_model_bits regex_rest[PL_MODEL_MAX];
+	/* The class of each IP protocol (meaningless where by_proto is 0).
+	 * Protocols past PL_MODEL_CLASSES distinct sets share the last
+	 * class, which then holds the union of their models. */
+	uint8_t class_of[256];
+	struct pl_model_class cls[PL_MODEL_CLASSES];
+	unsigned nb_classes;
 	/* Models whose request [0] or response [1] eval holds when none of
 	 * its matchers does. */
 	uint32_t when_none[2];
@@ -266,8 +282,9 @@ unsigned pl_regex_branches(const char *pattern, struct pl_regex_prefix *out,
 
 /* anchored.c */
 /**
- * Build s->anch from the matchers loaded, and the lists of those left
- * out (byte_matcher, regex_any), and when_none from the evals.
+ * Group the IP protocols into classes (s->class_of) and build each class's
+ * automaton from its models' matchers, and the lists of those left out
+ * (byte_matcher, regex_any); when_none from the evals.
  * @return 0, or -ENOMEM.
  */
 int pl_anchored_build(struct pl_model_set *s);

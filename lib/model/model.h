@@ -208,14 +208,19 @@ uint32_t pl_model_candidates(const struct pl_model_set *s, uint16_t ether_type,
 
 /**
  * Run the automata of the candidate models on one payload.
+ * @param ip_proto    the payload's IP protocol, as given to
+ *                    pl_model_candidates: it picks the automaton of the
+ *                    models that protocol allows
+ * @param candidates  pl_model_candidates() for that protocol, or a subset;
+ *                    models the protocol does not allow are ignored
  * @param req   out: models whose request eval holds on this payload
  * @param resp  out: models whose response eval holds
  * @return 0, or -EIO if the regex engine failed (counted by the caller).
  */
 int pl_model_inspect(const struct pl_model_set *s,
-		     struct pl_model_scratch *sc, uint32_t candidates,
-		     const uint8_t *payload, uint32_t len, uint32_t *req,
-		     uint32_t *resp);
+		     struct pl_model_scratch *sc, uint8_t ip_proto,
+		     uint32_t candidates, const uint8_t *payload, uint32_t len,
+		     uint32_t *req, uint32_t *resp);
 
 /**
  * How far into a payload the anchored automaton's first steps read (a

@@ -360,18 +360,24 @@ same_as_reference(const char *dir, unsigned min_found)
 		struct pl_model_bits bits = reference_bits(s, sc, c.p[i], c.len[i]);
 		uint32_t cands[] = {all, 1U << (i % pl_model_count(s)),
 				    all & ~(1U << (i % pl_model_count(s)))};
-		for (size_t k = 0; k < 3; k++) {
-			uint32_t req, resp, rreq, rresp;
-			cr_assert_eq(pl_model_inspect(s, sc, cands[k], c.p[i],
+		/* Each protocol has its automaton; its models only are
+		 * candidates there. */
+		static const uint8_t protos[] = {6, 17};
+		for (size_t k = 0; k < 6; k++) {
+			uint8_t proto = protos[k / 3];
+			uint32_t cand = cands[k % 3], req, resp, rreq, rresp;
+			cr_assert_eq(pl_model_inspect(s, sc, proto, cand, c.p[i],
 						      c.len[i], &req, &resp), 0);
-			reference(s, &bits, cands[k], &rreq, &rresp);
+			reference(s, &bits, cand & s->by_proto[proto], &rreq,
+				  &rresp);
 			cr_assert_eq(req, rreq, "%s: payload %u (%u bytes, "
-				     "%02x %02x..) candidates %x: request %x, "
-				     "expected %x", dir, i, c.len[i], c.p[i][0],
-				     c.len[i] > 1 ? c.p[i][1] : 0, cands[k], req, rreq);
-			cr_assert_eq(resp, rresp, "%s: payload %u candidates %x: "
-				     "response %x, expected %x", dir, i,
-				     cands[k], resp, rresp);
+				     "%02x %02x..) protocol %u candidates %x: "
+				     "request %x, expected %x", dir, i, c.len[i],
+				     c.p[i][0], c.len[i] > 1 ? c.p[i][1] : 0,
+				     proto, cand, req, rreq);
+			cr_assert_eq(resp, rresp, "%s: payload %u protocol %u "
+				     "candidates %x: response %x, expected %x",
+				     dir, i, proto, cand, resp, rresp);
 			found += (req | resp) != 0;
 		}
 	}
@@ -549,27 +555,30 @@ Test(anchored, ntp_decided_without_a_scan)
 	s->db = NULL;
 	uint8_t b[72] = {0x23, 0x01};
 	uint32_t req, resp;
-	cr_assert_eq(pl_model_inspect(s, sc, cand, b, 48, &req, &resp), 0);
+	cr_assert_eq(pl_model_inspect(s, sc, 17, cand, b, 48, &req, &resp), 0);
 	cr_assert_eq(req & ntp, ntp);
-	cr_assert_eq(pl_model_inspect(s, sc, cand, b, 64, &req, &resp), 0);
+	cr_assert_eq(pl_model_inspect(s, sc, 17, cand, b, 64, &req, &resp), 0);
 	cr_assert_eq((req | resp) & ntp, 0);
 	s->db = db;
 	/* Nor does a TLS record on TCP ask for a scan. */
 	cand = pl_model_candidates(s, 0x0800, 6, PL_MODE_UNICAST);
+	const struct pl_anchored *tcp = &s->cls[s->class_of[6]].anch;
 	uint32_t slots = 0;
 	for (unsigned m = 0; m < s->nb_models; m++)
 		if (cand >> m & 1)
-			slots |= s->anch.model_slots[m];
+			slots |= tcp->model_slots[m];
 	static const uint8_t tls[] = {0x16, 0x03, 0x01, 0x00, 0x31, 0x01, 0x00, 0x00};
-	cr_assert_eq(pl_anchored_match(&s->anch, slots, tls, sizeof(tls)) &
-		     s->anch.regex, 0);
+	cr_assert_eq(pl_anchored_match(tcp, slots, tls, sizeof(tls)) &
+		     tcp->regex, 0);
 	pl_model_scratch_free(sc);
 	pl_model_set_free(s);
 }
 
 /* HTTP's first branches (GET, and both forms of a status line) are in
  * the automaton: such payloads are HTTP without a scan, while a request
- * line of another form still needs one. */
+ * line of another form still needs one. So are the methods after CONNECT
+ * as far as SUBSCRIBE: TCP's automaton has its own slots, which UDP's
+ * models took most of when there was one automaton. */
 Test(anchored, http_decided_by_its_branches)
 {
 	struct pl_model_set *s = load(PL_MODELS_DIR);
@@ -582,17 +591,31 @@ Test(anchored, http_decided_by_its_branches)
 	uint32_t req, resp;
 	hs_database_t *db = s->db;
 	s->db = NULL;
-	cr_assert_eq(pl_model_inspect(s, sc, cand, (const uint8_t *)get,
+	cr_assert_eq(pl_model_inspect(s, sc, 6, cand, (const uint8_t *)get,
 				      sizeof(get) - 1, &req, &resp), 0);
 	cr_assert_eq(req & http, http);
-	cr_assert_eq(pl_model_inspect(s, sc, cand, (const uint8_t *)ok,
+	cr_assert_eq(pl_model_inspect(s, sc, 6, cand, (const uint8_t *)ok,
 				      sizeof(ok) - 1, &req, &resp), 0);
 	cr_assert_eq(resp & http, http);
-	cr_assert_eq(pl_model_inspect(s, sc, cand, (const uint8_t *)proxy,
+	static const char *const methods[] = {
+		"OPTIONS / HTTP/1.1\r\n", "TRACE / HTTP/1.1\r\n",
+		"PATCH /a HTTP/1.1\r\n", "PROPFIND / HTTP/1.1\r\n",
+		"PROPPATCH / HTTP/1.1\r\n", "MKCOL / HTTP/1.1\r\n",
+		"COPY / HTTP/1.1\r\n", "MOVE / HTTP/1.1\r\n",
+		"LOCK / HTTP/1.1\r\n", "UNLOCK / HTTP/1.1\r\n",
+		"NOTIFY / HTTP/1.1\r\n", "SUBSCRIBE / HTTP/1.1\r\n"};
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		cr_assert_eq(pl_model_inspect(s, sc, 6, cand,
+					      (const uint8_t *)methods[i],
+					      (uint32_t)strlen(methods[i]), &req,
+					      &resp), 0);
+		cr_assert_eq(req & http, http, "%s", methods[i]);
+	}
+	cr_assert_eq(pl_model_inspect(s, sc, 6, cand, (const uint8_t *)proxy,
 				      sizeof(proxy) - 1, &req, &resp), 0);
 	cr_assert_eq(req & http, 0);
 	s->db = db;
-	cr_assert_eq(pl_model_inspect(s, sc, cand, (const uint8_t *)proxy,
+	cr_assert_eq(pl_model_inspect(s, sc, 6, cand, (const uint8_t *)proxy,
 				      sizeof(proxy) - 1, &req, &resp), 0);
 	cr_assert_eq(req & http, http);
 	pl_model_scratch_free(sc);
@@ -630,11 +653,13 @@ groups_walked(const struct pl_anchored *a, uint32_t slots, const uint8_t *p,
  * it matches: a DHCP message is not walked through DNS's NetBIOS name
  * (offsets 12..45) to its cookie at 236. Laid out most selective first,
  * a discover walked 7 groups; now 3. A DNS query walked 3 and an NTP
- * packet 3. */
+ * packet 3. The discover has the transaction id of lockly-hub-01's
+ * first (tshark: dhcp.id 0xf521b216): with zeros there it could pass for
+ * the start of a DNS query a group longer. */
 Test(anchored, short_patterns_are_not_walked_through_long_ones)
 {
 	struct pl_model_set *s = load(PL_MODELS_DIR);
-	const struct pl_anchored *a = &s->anch;
+	const struct pl_anchored *a = &s->cls[s->class_of[17]].anch;
 	uint32_t udp = 0;
 	for (unsigned m = 0; m < s->nb_models; m++)
 		if (pl_model_candidates(s, 0x0800, 17, PL_MODE_BROADCAST) >> m & 1)
@@ -642,6 +667,7 @@ Test(anchored, short_patterns_are_not_walked_through_long_ones)
 	uint32_t dhcp = a->model_slots[model_index(s, "dhcp")];
 	static uint8_t b[300];
 	b[0] = 1, b[1] = 1, b[2] = 6;
+	b[4] = 0xf5, b[5] = 0x21, b[6] = 0xb2, b[7] = 0x16;
 	b[236] = 0x63, b[237] = 0x82, b[238] = 0x53, b[239] = 0x63;
 	cr_assert_neq(pl_anchored_match(a, udp, b, sizeof(b)) & dhcp, 0);
 	cr_assert_leq(groups_walked(a, udp, b, sizeof(b)), 3);

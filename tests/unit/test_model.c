@@ -320,8 +320,8 @@ run(struct pl_model_set *s, uint8_t proto, enum pl_model_mode mode,
 	struct verdict v;
 	cr_assert_not_null(sc);
 	uint32_t cand = pl_model_candidates(s, 0x0800, proto, mode);
-	cr_assert_eq(pl_model_inspect(s, sc, cand, payload, (uint32_t)len,
-				      &v.req, &v.resp), 0);
+	cr_assert_eq(pl_model_inspect(s, sc, proto, cand, payload,
+				      (uint32_t)len, &v.req, &v.resp), 0);
 	pl_model_scratch_free(sc);
 	return v;
 }
