@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -678,6 +680,60 @@ Test(anchored, short_patterns_are_not_walked_through_long_ones)
 	cr_assert_leq(groups_walked(a, udp, q, sizeof(q)), 4);
 	static uint8_t ntp[48] = {0x23};
 	cr_assert_leq(groups_walked(a, udp, ntp, sizeof(ntp)), 3);
+	pl_model_set_free(s);
+}
+
+/* Models on five sets of IP protocols: four automata, the fourth shared
+ * by the last two sets. Each model is found on its protocols and only
+ * there, whichever automaton holds it. */
+Test(anchored, protocols_past_four_classes_share_the_last)
+{
+	static const char *const protos[] = {"1", "6", "17", "47", "132",
+					     "6, 17"};
+	static const uint8_t on[][2] = {{1}, {6}, {17}, {47}, {132}, {6, 17}};
+	char dir[64], path[128];
+	snprintf(dir, sizeof(dir), "/tmp/pl-detect-test-%d", getpid());
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	for (unsigned i = 0; i < 6; i++) {
+		snprintf(path, sizeof(path), "%s/m%u.json", dir, i);
+		FILE *f = fopen(path, "w");
+		cr_assert_not_null(f);
+		fprintf(f, "{\"info\":{\"abbreviation\":\"m%u\"},"
+			"\"metadata\":{\"ether-types\":[\"0x0800\"],"
+			"\"ip-protocols\":[%s],\"traffic-mode\":[\"UNICAST\"]},"
+			"\"contents\":{\"request\":{\"matchers\":[{\"id\":1,"
+			"\"matcher-type\":\"matcher:byteseek\",\"matcher-pattern\":"
+			"{\"pattern\":\"'m' %02x\",\"index\":0}}],\"eval\":\"1\"},"
+			"\"protocol\":\"request\"}}",
+			i, protos[i], i);
+		fclose(f);
+	}
+	struct pl_model_set *s = load(dir);
+	struct pl_model_scratch *sc = pl_model_scratch_alloc(s);
+	for (unsigned i = 0; i < 6; i++) {
+		snprintf(path, sizeof(path), "%s/m%u.json", dir, i);
+		unlink(path);
+	}
+	rmdir(dir);
+	cr_assert_eq(s->nb_classes, PL_MODEL_CLASSES);
+	cr_assert_eq(s->class_of[47], s->class_of[132]);
+	static const uint8_t all[] = {1, 6, 17, 47, 132};
+	for (unsigned i = 0; i < 6; i++) {
+		unsigned m = (unsigned)model_index(s, (char[]){'m', (char)('0' + i), 0});
+		uint8_t b[8] = {'m', (uint8_t)i, 1, 2, 3};
+		for (size_t k = 0; k < sizeof(all); k++) {
+			uint8_t p = all[k];
+			uint32_t cand = pl_model_candidates(s, 0x0800, p,
+							    PL_MODE_UNICAST);
+			uint32_t req, resp;
+			cr_assert_eq(pl_model_inspect(s, sc, p, cand, b, sizeof(b),
+						      &req, &resp), 0);
+			bool want = p == on[i][0] || (on[i][1] && p == on[i][1]);
+			cr_assert_eq(req, want ? 1U << m : 0U, "m%u on %u: %x", i,
+				     p, req);
+		}
+	}
+	pl_model_scratch_free(sc);
 	pl_model_set_free(s);
 }
 
