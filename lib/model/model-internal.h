@@ -106,8 +106,8 @@ struct pl_matcher {
 	struct pl_bytes_pattern bytes;
 };
 
-/* The anchored automaton (anchored.c): every anchored Byteseek pattern of
- * the set, and the prefixes of anchored regexes, tested at once. Identical
+/* An anchored automaton (anchored.c): every anchored Byteseek pattern of
+ * a class's models, and the prefixes of anchored regexes, tested at once. Identical
  * patterns share a slot; per payload offset that a slot constrains, a
  * table gives for each byte value the slots that accept it there. */
 

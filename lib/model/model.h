@@ -223,8 +223,8 @@ int pl_model_inspect(const struct pl_model_set *s,
 		     uint32_t *req, uint32_t *resp);
 
 /**
- * How far into a payload the anchored automaton's first steps read (a
- * DHCP message's, as far as its magic cookie): the payload lines worth
+ * How far into a payload the anchored automata's first steps read (UDP's,
+ * as far as a DHCP message's magic cookie): the payload lines worth
  * prefetching before pl_model_inspect. Prefetching the automaton's table
  * lines as well, a few packets ahead, cost more than it saved (it has to
  * read the payload's bytes to know which lines).
