@@ -655,9 +655,7 @@ groups_walked(const struct pl_anchored *a, uint32_t slots, const uint8_t *p,
  * it matches: a DHCP message is not walked through DNS's NetBIOS name
  * (offsets 12..45) to its cookie at 236. Laid out most selective first,
  * a discover walked 7 groups; now 3. A DNS query walked 3 and an NTP
- * packet 3. The discover has the transaction id of lockly-hub-01's
- * first (tshark: dhcp.id 0xf521b216): with zeros there it could pass for
- * the start of a DNS query a group longer. */
+ * packet 3. */
 Test(anchored, short_patterns_are_not_walked_through_long_ones)
 {
 	struct pl_model_set *s = load(PL_MODELS_DIR);
@@ -669,7 +667,6 @@ Test(anchored, short_patterns_are_not_walked_through_long_ones)
 	uint32_t dhcp = a->model_slots[model_index(s, "dhcp")];
 	static uint8_t b[300];
 	b[0] = 1, b[1] = 1, b[2] = 6;
-	b[4] = 0xf5, b[5] = 0x21, b[6] = 0xb2, b[7] = 0x16;
 	b[236] = 0x63, b[237] = 0x82, b[238] = 0x53, b[239] = 0x63;
 	cr_assert_neq(pl_anchored_match(a, udp, b, sizeof(b)) & dhcp, 0);
 	cr_assert_leq(groups_walked(a, udp, b, sizeof(b)), 3);
